@@ -1,0 +1,144 @@
+"""The ``sop`` command. Errors the suite raises on purpose print as a message (no traceback) and exit
+with the error's code: 2 invalid input or parameters, 3 cycle already published, 4 a workbook failed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import SopError
+
+app = typer.Typer(
+    help="S&OP workbook suite: snapshot the month's data, run the four workbooks, publish the HTML pack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CycleOpt = Annotated[str, typer.Option("--cycle", "-c", help="planning cycle, YYYY-MM (e.g. 2026-11)")]
+RootOpt = Annotated[
+    Path | None,
+    typer.Option("--root", help="project folder (default: $SOP_HOME, else the folder above with params/defaults.yaml)"),
+]
+InputsOpt = Annotated[
+    Path | None, typer.Option("--inputs", "-i", help="folder with the input files (default: <root>/inputs)")
+]
+
+
+def _echo(msg: str) -> None:
+    typer.echo(msg)
+
+
+@app.command()
+def validate(cycle: CycleOpt, inputs: InputsOpt = None, root: RootOpt = None) -> None:
+    """Check the input files against the data contract without snapshotting anything."""
+    from .store import Store, parse_cycle
+    from .validate import validate_inputs
+
+    store = Store(root)
+    result = validate_inputs(inputs or store.inputs_dir, parse_cycle(cycle))
+    rows = sum(len(t) for t in result.tables.values())
+    _echo(f"OK: {len(result.tables)} tables, {rows:,} rows valid for cycle {cycle}.")
+    if len(result.warnings):
+        _echo(f"{len(result.warnings)} warning(s):\n" + result.warnings.fillna("").to_string(index=False))
+
+
+@app.command()
+def snapshot(
+    cycle: CycleOpt,
+    inputs: InputsOpt = None,
+    root: RootOpt = None,
+    force: Annotated[bool, typer.Option(help="replace the snapshot of a published cycle")] = False,
+) -> None:
+    """Validate the inputs and freeze them as the cycle's snapshot (Parquet + manifest with SHA-256)."""
+    from .cycle import take_snapshot
+    from .store import Store
+
+    snap = take_snapshot(Store(root), cycle, inputs, force=force)
+    _echo(f"Snapshot of cycle {cycle}: {snap.folder}\nfingerprint {snap.fingerprint}")
+    for name, entry in snap.manifest["tables"].items():
+        _echo(f"  {name:<18} {entry['rows']:>8,} rows  sha256 {entry['sha256'][:16]}")
+    if snap.manifest["warnings"]:
+        _echo(f"{len(snap.manifest['warnings'])} warning(s); see the pack's data-quality page.")
+
+
+@app.command()
+def run(
+    cycle: CycleOpt,
+    inputs: InputsOpt = None,
+    root: RootOpt = None,
+    force: Annotated[bool, typer.Option(help="re-run a cycle that is already published")] = False,
+    fresh_snapshot: Annotated[
+        bool, typer.Option(help="take a new snapshot of the inputs even if the cycle has one")
+    ] = False,
+) -> None:
+    """Snapshot (if needed), run the four workbooks with papermill, render and publish reports/<cycle>/."""
+    from .pack import run_cycle
+    from .store import Store
+
+    outcome = run_cycle(Store(root), cycle, inputs, force=force, fresh_snapshot=fresh_snapshot, echo=_echo)
+    _echo(f"Published the pack of cycle {cycle}: {outcome.report_dir / 'index.html'}")
+
+
+@app.command()
+def demo(
+    root: RootOpt = None,
+    cycles: Annotated[str, typer.Option(help="comma-separated cycles to run in order")] = "2026-09,2026-10,2026-11",
+    skus: Annotated[int, typer.Option(help="number of SKUs of the demo company")] = 56,
+    inputs_only: Annotated[bool, typer.Option(help="only write the demo inputs of the last cycle")] = False,
+) -> None:
+    """Run the built-in demo company: for each cycle, write its extract to <root>/inputs/ and run the
+    cycle (replacing earlier demo runs of those cycles). Prints where the newest pack is."""
+    from .demo import write_demo_inputs
+    from .pack import run_cycle
+    from .store import Store
+
+    store = Store(root)
+    wanted = [c.strip() for c in cycles.split(",") if c.strip()]
+    last = None
+    for cycle in wanted:
+        write_demo_inputs(cycle, store.inputs_dir, n_skus=skus)
+        _echo(f"Demo inputs for {cycle} written to {store.inputs_dir}")
+        if inputs_only:
+            continue
+        last = run_cycle(store, cycle, force=True, fresh_snapshot=True, echo=_echo)
+    if last is not None:
+        _echo(f"\nThe newest pack: {last.report_dir / 'index.html'}")
+
+
+@app.command()
+def status(root: RootOpt = None) -> None:
+    """List cycles: snapshot fingerprint, published or not."""
+    from .store import Store
+
+    store = Store(root)
+    cycles = store.cycles()
+    if not cycles:
+        _echo("No cycles yet. Start with `sop run --cycle YYYY-MM` or `make demo`.")
+    for c in cycles:
+        snap = store.read_snapshot(c, verify=False)
+        state = "published" if store.is_published(c) else "not published"
+        _echo(f"{c}  snapshot {snap.short_fingerprint}  {state}")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except SopError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted; nothing was published.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors come here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,265 @@
+"""Run a cycle's workbooks through papermill, render the HTML pack with nbconvert, publish it.
+
+Nothing half-written is ever published: the pack is built in a staging folder and moved into
+``reports/<cycle>/`` in one rename only after every workbook succeeded. A failed run is rendered to
+``reports/_failed/<cycle>-<run_id>/`` (so the error can be read) and leaves the published pack alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from .cycle import take_snapshot
+from .errors import CycleAlreadyPublished, CycleNotFound, WorkbookFailed
+from .params import CycleParams, load_params
+from .store import Snapshot, Store, parse_cycle
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOTEBOOKS: list[tuple[str, str]] = [
+    ("01_demand_forecast", "Demand forecast"),
+    ("02_capacity_review", "Capacity review"),
+    ("03_financial_reconciliation", "Financial reconciliation"),
+    ("04_post_cycle_variance", "Post-cycle variance"),
+]
+
+
+@dataclass
+class StepRecord:
+    name: str
+    title: str
+    status: str = "not run"  # ok | failed | not run
+    seconds: float | None = None
+    cell_seconds: float | None = None  # time spent in cells; the rest is kernel start and papermill
+    error: str = ""
+
+    @property
+    def href(self) -> str:
+        return f"{self.name}.html"
+
+
+@dataclass
+class RunOutcome:
+    cycle: str
+    run_dir: Path
+    report_dir: Path
+    published: bool
+    steps: list[StepRecord]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def execute_notebooks(
+    store: Store, cycle: str, run_dir: Path, timeout_s: int, echo: Callable[[str], None] = print
+) -> list[StepRecord]:
+    """Execute the four workbooks in order, each in its own kernel. Stops at the first failure (later
+    steps depend on it); the failed notebook is kept with its error for the pack and the audit."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    steps = [StepRecord(name, title) for name, title in NOTEBOOKS]
+    for step in steps:
+        source = store.notebooks_dir / f"{step.name}.ipynb"
+        target = run_dir / f"{step.name}.ipynb"
+        echo(f"  running {step.name} …")
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(source), str(target),
+                parameters={"cycle": cycle, "root": str(store.root), "run_dir": str(run_dir)},
+                kernel_name="python3", cwd=str(store.notebooks_dir), progress_bar=False,
+                execution_timeout=timeout_s, log_output=False,
+            )
+            step.status = "ok"
+        except PapermillExecutionError as exc:
+            step.status = "failed"
+            step.error = f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel died, timeout, unreadable notebook: still a failed step, not a crash
+            step.status = "failed"
+            step.error = f"{exc.__class__.__name__}: {exc}"
+        step.seconds = time.perf_counter() - t0
+        if target.exists():
+            nb = nbformat.read(target, as_version=4)
+            step.cell_seconds = sum(
+                float(c.metadata.get("papermill", {}).get("duration") or 0) for c in nb.cells
+            )
+        echo(f"    {step.status} in {step.seconds:.1f} s" + (f" — {step.error}" if step.error else ""))
+        if step.status == "failed":
+            break
+    return steps
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES / "pack")), autoescape=select_autoescape(["html", "j2"]))
+
+
+def _strip_stderr(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The pack shows results, not library chatter: stderr streams are dropped from the HTML (the executed
+    .ipynb kept beside it still has them)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+    return nb
+
+
+def _read_or_none(store: Store, cycle: str, run_dir: Path, name: str) -> pd.DataFrame | None:
+    try:
+        return store.read_result(cycle, run_dir, name)
+    except CycleNotFound:
+        return None
+
+
+def render_pack(
+    store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, params: CycleParams, steps: list[StepRecord], target: Path
+) -> Path:
+    """Write the whole pack for ``run_dir`` into ``target`` (a new folder)."""
+    from nbconvert import HTMLExporter
+
+    from . import report
+
+    target.mkdir(parents=True)
+    assets = target / "assets"
+    assets.mkdir()
+    import plotly
+
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", assets / "plotly.min.js")
+    shutil.copy(TEMPLATES / "pack" / "pack.css", assets / "pack.css")
+    (target / "notebooks").mkdir()
+    shutil.copy(snapshot.folder / "manifest.json", target / "snapshot-manifest.json")
+
+    pages = [{"href": s.href, "title": s.title} for s in steps if s.status != "not run"]
+    common = {"cycle": cycle, "fingerprint": snapshot.short_fingerprint, "company": params.company, "pages": pages}
+    exporter = HTMLExporter(template_name="sop_page", extra_template_basedirs=[str(TEMPLATES / "nbconvert")],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    for step in steps:
+        executed = run_dir / f"{step.name}.ipynb"
+        if step.status == "not run" or not executed.exists():
+            continue
+        nb = nbformat.read(executed, as_version=4)
+        shutil.copy(executed, target / "notebooks" / executed.name)
+        resources = {"sop": {**common, "current": step.href, "status": step.status},
+                     "metadata": {"name": f"{step.title} · {cycle}"}}
+        body, _ = exporter.from_notebook_node(_strip_stderr(nb), resources=resources)
+        (target / step.href).write_text(body, encoding="utf-8")
+
+    failed = next((f"{s.title}: {s.error}" for s in steps if s.status == "failed"), "")
+    start = parse_cycle(cycle)
+    results = {n: _read_or_none(store, cycle, run_dir, n)
+               for n in ("forecast", "capacity_review", "budget_gap", "plan_vs_actual")}
+    sales = snapshot["sales_history"]
+    headlines = report.compute_headlines(start, sales, results["forecast"], results["capacity_review"],
+                                         results["budget_gap"], results["plan_vs_actual"])
+    charts = []
+    if results["forecast"] is not None:
+        products = snapshot["products"].set_index("sku")["family"]
+        fc = results["forecast"].assign(family=lambda d: d["sku"].map(products), scope="All families")
+        hist = sales.assign(scope="All families")
+        fig = report.demand_chart(hist, fc, by="scope", level=params.forecast.interval_level,
+                                  title="Total demand: actuals and forecast (units)")
+        charts.append(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
+    if results["capacity_review"] is not None:
+        fig = report.capacity_heatmap(results["capacity_review"])
+        charts.append(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
+
+    env = _env()
+    manifest = snapshot.manifest
+    page_ctx = {**common, "failed": failed, "currency": params.finance.currency}
+    dq = {"tables": len(manifest["tables"]), "rows": sum(t["rows"] for t in manifest["tables"].values()),
+          "warnings": len(manifest.get("warnings", []))}
+    (target / "index.html").write_text(env.get_template("index.html.j2").render(
+        **page_ctx, current="index.html", h=headlines, charts=charts, steps=steps, dq=dq,
+        built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), captured_at=manifest["captured_at"],
+    ), encoding="utf-8")
+    (target / "data_quality.html").write_text(env.get_template("data_quality.html.j2").render(
+        **page_ctx, current="data_quality.html", manifest=manifest), encoding="utf-8")
+    (target / "headlines.json").write_text(json.dumps(headlines, indent=2, default=str), encoding="utf-8")
+    return target
+
+
+def write_cycles_index(store: Store) -> Path:
+    """``reports/index.html``: every published pack, newest first."""
+    rows: list[dict[str, Any]] = []
+    for cycle in reversed(store.published_cycles()):
+        info = json.loads((store.published_dir(cycle) / "published.json").read_text(encoding="utf-8"))
+        rows.append({"cycle": cycle, "fingerprint": str(info.get("fingerprint", ""))[:12],
+                     "published_at": info.get("published_at", "")})
+    path = store.reports_dir / "index.html"
+    newest = rows[0]["cycle"] if rows else ""
+    path.write_text(_env().get_template("cycles.html.j2").render(
+        cycles=rows, css=f"{newest}/assets/pack.css"), encoding="utf-8")
+    return path
+
+
+def run_cycle(
+    store: Store,
+    cycle: str,
+    inputs_dir: Path | None = None,
+    force: bool = False,
+    fresh_snapshot: bool = False,
+    echo: Callable[[str], None] = print,
+) -> RunOutcome:
+    """Snapshot (if the cycle has none, or ``fresh_snapshot``), execute, render and publish one cycle.
+
+    Raises ``CycleAlreadyPublished`` without ``force``; ``InputInvalid`` before anything runs;
+    ``WorkbookFailed`` after rendering the failed run to ``reports/_failed/``.
+    """
+    timings: dict[str, float] = {}
+    parse_cycle(cycle)
+    if store.is_published(cycle) and not force:
+        raise CycleAlreadyPublished(
+            f"Cycle {cycle} is already published (reports/{cycle}/). Its plan is part of the archive that later "
+            "cycles compare against. Pass --force to re-run it; the published version is kept under superseded/."
+        )
+    params = load_params(store.params_dir, cycle)
+    t0 = time.perf_counter()
+    if fresh_snapshot or not (store.snapshot_dir(cycle) / "manifest.json").exists():
+        echo(f"Snapshot of {inputs_dir or store.inputs_dir} for cycle {cycle} …")
+        take_snapshot(store, cycle, inputs_dir, force=True)
+    snapshot = store.read_snapshot(cycle)
+    timings["snapshot"] = time.perf_counter() - t0
+    echo(f"Cycle {cycle}: snapshot {snapshot.short_fingerprint} ({snapshot.manifest['captured_at']})")
+
+    run_dir = store.new_run_dir(cycle)
+    steps = execute_notebooks(store, cycle, run_dir, params.run.notebook_timeout_s, echo)
+    for s in steps:
+        timings[s.name] = s.seconds or 0.0
+
+    t0 = time.perf_counter()
+    staging = store.reports_dir / f".staging-{cycle}-{run_dir.name}"
+    render_pack(store, cycle, run_dir, snapshot, params, steps, staging)
+    timings["render"] = time.perf_counter() - t0
+
+    failed = [s for s in steps if s.status != "ok"]
+    if failed:
+        dest = store.reports_dir / "_failed" / f"{cycle}-{run_dir.name}"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(dest)
+        first = failed[0]
+        raise WorkbookFailed(
+            f"Workbook {first.name} failed: {first.error or 'did not run'}.\n"
+            f"Nothing was published; the failed pack is at {dest / 'index.html'} and the executed notebook with "
+            f"the error at {run_dir / (first.name + '.ipynb')}."
+        )
+
+    info = {"cycle": cycle, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
+            "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    store.publish_results(cycle, run_dir, info)
+    final = store.report_dir(cycle)
+    if final.exists():
+        old = store.reports_dir / "_superseded" / f"{cycle}-{dt.datetime.now():%Y%m%dT%H%M%S}"
+        old.parent.mkdir(parents=True, exist_ok=True)
+        final.rename(old)
+    staging.rename(final)
+    write_cycles_index(store)
+    return RunOutcome(cycle, run_dir, final, True, steps, timings)

@@ -1,0 +1,95 @@
+"""Cycle parameters: ``params/defaults.yaml`` overlaid with ``params/<cycle>.yaml``.
+
+Anything a planner may want to change lives here, not in code. Unknown keys are errors (a typo in a
+threshold must not be silently ignored).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ParamsError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ForecastParams(_Strict):
+    horizon_months: int = Field(18, ge=1, le=60)
+    backtest_months: int = Field(6, ge=1, le=24, description="months held out to choose a model per series")
+    interval_level: int = Field(80, ge=50, le=99)
+    models: tuple[Literal["seasonal_naive", "prophet"], ...] = ("seasonal_naive", "prophet")
+    prophet_algorithm: Literal["LBFGS", "Newton", "BFGS"] = "LBFGS"
+    prophet_uncertainty_samples: int = Field(300, ge=0)
+    workers: int = Field(0, ge=0, description="processes for per-series fits; 0 = all cores")
+    top_skus: int = Field(6, ge=1, description="largest SKUs charted one by one")
+
+
+class CapacityParams(_Strict):
+    warn_utilisation: float = Field(0.9, gt=0, description="utilisation from which a month is 'tight'")
+    max_utilisation: float = Field(1.0, gt=0, description="utilisation above which a month is over capacity")
+
+
+class FinanceParams(_Strict):
+    currency: str = "EUR"
+    budget_gap_threshold_pct: float = Field(5.0, ge=0, description="flag plan vs budget gaps beyond ± this %")
+
+
+class RunParams(_Strict):
+    notebook_timeout_s: int = Field(1800, ge=10, description="a cell running longer than this fails the run")
+
+
+class CycleParams(_Strict):
+    company: str = "Demo company"
+    forecast: ForecastParams = ForecastParams()
+    capacity: CapacityParams = CapacityParams()
+    finance: FinanceParams = FinanceParams()
+    run: RunParams = RunParams()
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ParamsError(f"{path}: expected a mapping of parameter names to values")
+    return data
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if value is None:  # None = "not set here": keep the value from below
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_params(params_dir: Path, cycle: str, overrides: dict[str, Any] | None = None) -> CycleParams:
+    """Defaults, then the cycle's file if present, then ``overrides`` (e.g. from a notebook's
+    parameters cell; ``None`` values are ignored). Raises ``ParamsError`` naming file and key."""
+    defaults = params_dir / "defaults.yaml"
+    merged: dict[str, Any] = _read_yaml(defaults) if defaults.exists() else {}
+    sources = [str(defaults)]
+    cycle_file = params_dir / f"{cycle}.yaml"
+    if cycle_file.exists():
+        merged = _merge(merged, _read_yaml(cycle_file))
+        sources.append(str(cycle_file))
+    if overrides:
+        merged = _merge(merged, overrides)
+    try:
+        return CycleParams.model_validate(merged)
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
+        ]
+        raise ParamsError("Invalid parameters in " + " + ".join(sources) + ":\n" + "\n".join(lines)) from None

@@ -1,0 +1,47 @@
+"""Tables and plotly figures for the workbooks and the pack's index page.
+
+Importing this package registers the ``sop`` plotly renderer and makes it the default: a figure left
+as a cell's value then carries both plotly's own mimetype (drawn by JupyterLab) and a plain HTML
+``<div>`` + ``Plotly.newPlot`` script (drawn in the pack by the one ``assets/plotly.min.js`` the page
+template loads). Neither needs the network.
+"""
+
+from __future__ import annotations
+
+import plotly.io as pio
+from plotly.io.base_renderers import MimetypeRenderer
+
+from .charts import (
+    budget_chart,
+    capacity_heatmap,
+    capacity_lines,
+    demand_chart,
+    variance_chart,
+)
+from .headlines import compute_headlines
+from .tables import banner, show_table
+
+
+class PackRenderer(MimetypeRenderer):
+    """Plotly's JSON for JupyterLab plus an HTML fragment (no plotly.js inside) for nbconvert."""
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        import json
+
+        from plotly.io import to_html, to_json
+
+        html = to_html(fig_dict, include_plotlyjs=False, full_html=False, validate=False,
+                       config={"displaylogo": False, "responsive": True})
+        return {
+            "application/vnd.plotly.v1+json": json.loads(to_json(fig_dict, validate=False)),
+            "text/html": html,
+        }
+
+
+pio.renderers["sop"] = PackRenderer()
+pio.renderers.default = "sop"
+
+__all__ = [
+    "banner", "budget_chart", "capacity_heatmap", "capacity_lines", "compute_headlines", "demand_chart",
+    "show_table", "variance_chart",
+]

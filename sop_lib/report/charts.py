@@ -1,0 +1,122 @@
+"""Plotly figures. Each takes result tables (long format) and returns a ``go.Figure``."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+def _grid(n: int, cols: int = 2) -> tuple[int, int]:
+    return max(1, math.ceil(n / cols)), min(cols, max(1, n))
+
+
+def demand_chart(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    by: str,
+    level: int,
+    keys: list[str] | None = None,
+    history_months: int = 36,
+    title: str = "",
+) -> go.Figure:
+    """Actuals and forecast with its interval, one panel per value of ``by`` (e.g. family or sku).
+
+    ``history``: ``by``, ``period``, ``units``; ``forecast``: ``by``, ``period``, ``forecast``,
+    ``forecast-lo-<level>``, ``forecast-hi-<level>`` (summed over anything finer than ``by``; summing
+    interval bounds is conservative: wider than the interval of the sum).
+    """
+    lo, hi = f"forecast-lo-{level}", f"forecast-hi-{level}"
+    keys = keys or sorted(forecast[by].unique())
+    rows, cols = _grid(len(keys))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(k) for k in keys], shared_xaxes=False,
+                        vertical_spacing=0.12 / max(1, rows / 2))
+    hist = history.groupby([by, "period"], as_index=False)["units"].sum()
+    start = hist["period"].max() - pd.DateOffset(months=history_months - 1) if len(hist) else None
+    fc = forecast.groupby([by, "period"], as_index=False)[["forecast", lo, hi]].sum()
+    for i, key in enumerate(keys):
+        r, c = i // cols + 1, i % cols + 1
+        h = hist[(hist[by] == key) & (hist["period"] >= start)] if start is not None else hist.iloc[:0]
+        f = fc[fc[by] == key]
+        first = i == 0
+        fig.add_trace(go.Scatter(x=f["period"], y=f[hi], mode="lines", line={"width": 0}, showlegend=False,
+                                 hoverinfo="skip"), row=r, col=c)
+        fig.add_trace(go.Scatter(x=f["period"], y=f[lo], mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor="rgba(31,119,180,0.18)", name=f"{level} % interval", showlegend=first,
+                                 legendgroup="band"), row=r, col=c)
+        fig.add_trace(go.Scatter(x=h["period"], y=h["units"], mode="lines", line={"color": "#444"}, name="actual",
+                                 showlegend=first, legendgroup="actual"), row=r, col=c)
+        fig.add_trace(go.Scatter(x=f["period"], y=f["forecast"], mode="lines", line={"color": PALETTE[0]},
+                                 name="forecast", showlegend=first, legendgroup="forecast"), row=r, col=c)
+    fig.update_layout(title=title, height=260 * rows + 80, margin={"t": 80, "l": 40, "r": 20, "b": 30},
+                      legend={"orientation": "h", "y": 1.02 + 0.02 * (rows > 2), "x": 0}, template="plotly_white")
+    fig.update_yaxes(rangemode="tozero", tickformat="~s")
+    return fig
+
+
+def capacity_heatmap(review: pd.DataFrame) -> go.Figure:
+    """Utilisation per resource (rows) and month (columns); red above 100 %."""
+    pivot = review.pivot_table(index="resource", columns="period", values="utilisation", aggfunc="first")
+    months = [pd.Timestamp(c).strftime("%Y-%m") for c in pivot.columns]
+    z = pivot.to_numpy() * 100
+    text = [[("" if pd.isna(v) else f"{v:.0f}") for v in row] for row in z]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=months, y=list(pivot.index), text=text, texttemplate="%{text}", zmin=50, zmax=130, zmid=100,
+        colorscale=[[0, "#e8f1fa"], [0.55, "#9ecae1"], [0.62, "#fdd49e"], [0.75, "#fc8d59"], [1, "#b30000"]],
+        colorbar={"title": "% used"}, hovertemplate="%{y} %{x}: %{z:.0f} %<extra></extra>",
+    ))
+    fig.update_layout(title="Capacity utilisation, % of available hours", height=140 + 45 * len(pivot),
+                      margin={"t": 50, "l": 90, "r": 20, "b": 40}, template="plotly_white")
+    return fig
+
+
+def capacity_lines(review: pd.DataFrame) -> go.Figure:
+    """Required against available hours, one panel per resource."""
+    resources = sorted(review["resource"].unique())
+    rows, cols = _grid(len(resources))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=resources)
+    for i, res in enumerate(resources):
+        g = review[review["resource"] == res]
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_trace(go.Bar(x=g["period"], y=g["required_hours"], name="required",
+                             marker_color=["#d62728" if o else PALETTE[0] for o in g["over_capacity"]],
+                             showlegend=i == 0), row=r, col=c)
+        fig.add_trace(go.Scatter(x=g["period"], y=g["available_hours"], name="available", mode="lines",
+                                 line={"color": "#222", "shape": "hv"}, showlegend=i == 0), row=r, col=c)
+    fig.update_layout(title="Required vs available hours (red: over capacity)", height=260 * rows + 60,
+                      template="plotly_white", margin={"t": 70, "l": 40, "r": 20, "b": 30})
+    return fig
+
+
+def budget_chart(gap: pd.DataFrame, currency: str) -> go.Figure:
+    """Plan and budget revenue per family and month."""
+    families = sorted(gap["family"].unique())
+    rows, cols = _grid(len(families))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=families)
+    for i, fam in enumerate(families):
+        g = gap[gap["family"] == fam]
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_trace(go.Bar(x=g["period"], y=g["plan_revenue"], name="plan", marker_color=[
+            "#d62728" if f else PALETTE[0] for f in g["flag"]], showlegend=i == 0), row=r, col=c)
+        fig.add_trace(go.Scatter(x=g["period"], y=g["budget_revenue"], name="budget", mode="lines+markers",
+                                 line={"color": "#222"}, showlegend=i == 0), row=r, col=c)
+    fig.update_layout(title=f"Plan vs budget revenue ({currency}; red: gap beyond threshold)",
+                      height=260 * rows + 60, template="plotly_white", margin={"t": 70, "l": 40, "r": 20, "b": 30})
+    fig.update_yaxes(tickformat="~s")
+    return fig
+
+
+def variance_chart(pva: pd.DataFrame) -> go.Figure:
+    """Planned vs actual units per family, one bar group per plan cycle and closed month."""
+    g = pva.groupby(["plan_cycle", "period", "family"], as_index=False)[["forecast", "actual"]].sum()
+    g["label"] = g["plan_cycle"] + " plan → " + g["period"].dt.strftime("%Y-%m")
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=[g["family"], g["label"]], y=g["forecast"], name="plan", marker_color=PALETTE[0]))
+    fig.add_trace(go.Bar(x=[g["family"], g["label"]], y=g["actual"], name="actual", marker_color="#444"))
+    fig.update_layout(title="Plan as published vs actual units, by family", barmode="group", height=420,
+                      template="plotly_white", margin={"t": 60, "l": 40, "r": 20, "b": 80})
+    return fig

@@ -1,0 +1,70 @@
+"""The executive summary's headline figures, computed from a cycle's result tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..variance import accuracy, bias_pct
+
+
+def compute_headlines(
+    cycle_start: pd.Timestamp,
+    sales: pd.DataFrame,
+    forecast: pd.DataFrame | None,
+    capacity: pd.DataFrame | None,
+    budget_gap: pd.DataFrame | None,
+    plan_vs_actual: pd.DataFrame | None,
+) -> dict[str, Any]:
+    """Headline figures; a value is ``None`` when the step that produces it did not run.
+
+    - demand: next 12 months' forecast vs the last 12 months' actual units;
+    - capacity: peak utilisation (resource and month) and resource-months over capacity;
+    - budget: plan vs budget revenue and gross margin over the forecast months the budget covers;
+    - accuracy: the previous cycle's plan for its own month (lag 0) against actuals: 1 − WAPE and bias.
+    """
+    out: dict[str, Any] = {"demand": None, "capacity": None, "budget": None, "accuracy": None}
+    if forecast is not None and len(forecast):
+        next12 = forecast[forecast["period"] < cycle_start + pd.DateOffset(months=12)]["forecast"].sum()
+        last12 = sales[sales["period"] >= cycle_start - pd.DateOffset(months=12)]["units"].sum()
+        out["demand"] = {
+            "next_12m_units": float(next12),
+            "last_12m_units": float(last12),
+            "change_pct": float((next12 / last12 - 1) * 100) if last12 else None,
+        }
+    if capacity is not None and len(capacity):
+        finite = capacity[np.isfinite(capacity["utilisation"])]
+        peak = finite.loc[finite["utilisation"].idxmax()]
+        over = capacity[capacity["over_capacity"]]
+        out["capacity"] = {
+            "peak_utilisation": float(peak["utilisation"]),
+            "peak_resource": str(peak["resource"]),
+            "peak_month": pd.Timestamp(peak["period"]).strftime("%Y-%m"),
+            "months_over": int(len(over)),
+            "resources_over": sorted(over["resource"].unique().tolist()),
+        }
+    if budget_gap is not None and len(budget_gap):
+        sums = budget_gap[["plan_revenue", "budget_revenue", "plan_margin", "budget_margin"]].sum()
+        out["budget"] = {
+            "months": f"{budget_gap['period'].min():%Y-%m} – {budget_gap['period'].max():%Y-%m}",
+            "plan_revenue": float(sums["plan_revenue"]),
+            "budget_revenue": float(sums["budget_revenue"]),
+            "revenue_gap_pct": float((sums["plan_revenue"] / sums["budget_revenue"] - 1) * 100),
+            "plan_margin": float(sums["plan_margin"]),
+            "budget_margin": float(sums["budget_margin"]),
+            "margin_gap_pct": float((sums["plan_margin"] / sums["budget_margin"] - 1) * 100),
+            "flagged": int(budget_gap["flag"].sum()),
+        }
+    if plan_vs_actual is not None and len(plan_vs_actual):
+        last = plan_vs_actual[plan_vs_actual["lag"] == 0]
+        last = last[last["plan_cycle"] == last["plan_cycle"].max()]
+        if len(last):
+            out["accuracy"] = {
+                "plan_cycle": str(last["plan_cycle"].iloc[0]),
+                "month": pd.Timestamp(last["period"].iloc[0]).strftime("%Y-%m"),
+                "accuracy": accuracy(last["actual"], last["forecast"]),
+                "bias_pct": bias_pct(last["actual"], last["forecast"]),
+            }
+    return out

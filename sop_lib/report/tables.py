@@ -1,0 +1,68 @@
+"""HTML for tables and page banners. Every user-supplied string is escaped."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import pandas as pd
+from IPython.display import HTML
+
+
+def banner(cycle: str, fingerprint: str, captured_at: str, company: str, title: str) -> HTML:
+    """The line every workbook opens with: which cycle, which snapshot."""
+    return HTML(
+        f'<div class="sop-banner" style="padding:6px 10px;border-left:4px solid #1f77b4;background:#f3f6fa">'
+        f"<b>{html.escape(title)}</b> · {html.escape(company)} · cycle <b>{html.escape(cycle)}</b> · snapshot "
+        f'<code class="sop-fingerprint">{html.escape(fingerprint[:12])}</code> (captured {html.escape(captured_at)})</div>'
+    )
+
+
+def _fmt(value: object, kind: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if kind == "pct":
+        return f"{float(value):.1%}"
+    if kind == "pct100":
+        return f"{float(value):+.1f} %"
+    if kind == "int":
+        return f"{float(value):,.0f}"
+    if kind == "money":
+        return f"{float(value):,.0f}"
+    if kind == "num2":
+        return f"{float(value):,.2f}"
+    if kind == "month":
+        return pd.Timestamp(value).strftime("%Y-%m")
+    return str(value)
+
+
+def show_table(
+    frame: pd.DataFrame,
+    formats: dict[str, str] | None = None,
+    highlight: str | None = None,
+    caption: str = "",
+    max_rows: int = 60,
+    hide: Iterable[str] = (),
+) -> HTML:
+    """A readable HTML table: numbers formatted per column (``pct``, ``pct100``, ``int``, ``money``,
+    ``num2``, ``month``), rows where the boolean column ``highlight`` is true shaded, text escaped."""
+    formats = formats or {}
+    cols = [c for c in frame.columns if c not in set(hide) and c != highlight]
+    shown = frame.head(max_rows)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    body = []
+    for _, row in shown.iterrows():
+        flagged = bool(highlight and row.get(highlight))
+        style = ' style="background:#fde2e1"' if flagged else ""
+        cells = []
+        for c in cols:
+            kind = formats.get(c, "month" if pd.api.types.is_datetime64_any_dtype(frame[c]) else "")
+            text = html.escape(_fmt(row[c], kind))
+            align = "right" if kind in ("pct", "pct100", "int", "money", "num2") else "left"
+            cells.append(f'<td style="text-align:{align}">{text}</td>')
+        body.append(f"<tr{style}>{''.join(cells)}</tr>")
+    more = f"<p><i>{len(frame) - max_rows} more rows in the results table.</i></p>" if len(frame) > max_rows else ""
+    cap = f"<caption style='caption-side:top;text-align:left'>{html.escape(caption)}</caption>" if caption else ""
+    return HTML(
+        f'<table class="sop-table dataframe">{cap}<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}'
+    )

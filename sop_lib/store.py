@@ -1,0 +1,309 @@
+"""Every file the suite reads or writes, with paths derived from one root.
+
+Layout under the root (a project checkout, or any folder with ``params/defaults.yaml``)::
+
+    params/defaults.yaml, params/<cycle>.yaml     parameters
+    inputs/<table>.{csv,parquet,xlsx}              the extract a user (or ``sop demo``) supplies
+    data/cycles/<cycle>/snapshot/                  frozen, validated inputs + manifest.json
+    data/cycles/<cycle>/runs/<run_id>/             one ``sop run``: executed notebooks + results/
+    data/cycles/<cycle>/scratch/                   results of notebooks run by hand in JupyterLab
+    data/cycles/<cycle>/published/                 the published results (read-only; the archive)
+    reports/<cycle>/                               the published HTML pack
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import CycleNotFound, SopError
+
+INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
+
+
+def find_root(root: str | Path | None = None) -> Path:
+    """The project root: ``root`` if given, else ``$SOP_HOME``, else the nearest folder at or above the
+    working directory that holds ``params/defaults.yaml``."""
+    if root:
+        return Path(root).expanduser().resolve()
+    if os.environ.get("SOP_HOME"):
+        return Path(os.environ["SOP_HOME"]).expanduser().resolve()
+    here = Path.cwd().resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "params" / "defaults.yaml").exists():
+            return folder
+    raise SopError(
+        f"No S&OP project found at or above {here}: expected a folder with params/defaults.yaml. "
+        "Run from the project folder, pass --root, or set SOP_HOME."
+    )
+
+
+def parse_cycle(cycle: str) -> pd.Timestamp:
+    """``"2026-11"`` → Timestamp of the cycle month's first day; a clear error otherwise."""
+    try:
+        ts = pd.Timestamp(dt.datetime.strptime(cycle, "%Y-%m"))
+    except (TypeError, ValueError):
+        raise SopError(f"Cycle {cycle!r} is not a month in the form YYYY-MM (e.g. 2026-11).") from None
+    return ts
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class RawTable:
+    """One input file as read, before validation. ``first_row`` is the row number of the first data
+    row as a spreadsheet shows it (2 for CSV/Excel, whose header is row 1)."""
+
+    name: str
+    path: Path | None
+    frame: pd.DataFrame | None
+    first_row: int = 2
+    error: str = ""
+
+
+def read_input_file(name: str, inputs_dir: Path) -> RawTable:
+    """Read ``<inputs_dir>/<name>.{csv,parquet,xlsx}`` as text columns (types are the contract's job)."""
+    found = [inputs_dir / f"{name}{suffix}" for suffix in INPUT_SUFFIXES if (inputs_dir / f"{name}{suffix}").exists()]
+    if not found:
+        return RawTable(name, None, None, error="file is missing")
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        return RawTable(name, found[0], None, error=f"more than one file for this table ({names}); keep one")
+    path = found[0]
+    try:
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, skipinitialspace=True)
+            first_row = 2
+        elif path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            first_row = 1
+        else:
+            frame = pd.read_excel(path, dtype=str)
+            first_row = 2
+    except pd.errors.EmptyDataError:
+        return RawTable(name, path, None, error="file is empty")
+    except Exception as exc:  # unreadable file: report, never a traceback
+        return RawTable(name, path, None, error=f"cannot be read ({exc.__class__.__name__}: {exc})")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(name, path, frame, first_row=first_row)
+
+
+@dataclass
+class Snapshot:
+    """A cycle's frozen inputs: tables by name and the manifest that fingerprints them."""
+
+    cycle: str
+    folder: Path
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.manifest["fingerprint"])
+
+    @property
+    def short_fingerprint(self) -> str:
+        return self.fingerprint[:12]
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+class Store:
+    """Paths and file I/O under one root."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = find_root(root)
+
+    # --- paths -------------------------------------------------------------------------------
+    @property
+    def params_dir(self) -> Path:
+        return self.root / "params"
+
+    @property
+    def inputs_dir(self) -> Path:
+        return self.root / "inputs"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def notebooks_dir(self) -> Path:
+        local = self.root / "notebooks"
+        return local if local.exists() else Path(__file__).resolve().parent.parent / "notebooks"
+
+    def cycle_dir(self, cycle: str) -> Path:
+        parse_cycle(cycle)
+        return self.root / "data" / "cycles" / cycle
+
+    def snapshot_dir(self, cycle: str) -> Path:
+        return self.cycle_dir(cycle) / "snapshot"
+
+    def published_dir(self, cycle: str) -> Path:
+        return self.cycle_dir(cycle) / "published"
+
+    def scratch_dir(self, cycle: str) -> Path:
+        return self.cycle_dir(cycle) / "scratch"
+
+    def new_run_dir(self, cycle: str) -> Path:
+        run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        folder = self.cycle_dir(cycle) / "runs" / run_id
+        (folder / "results").mkdir(parents=True)
+        return folder
+
+    def report_dir(self, cycle: str) -> Path:
+        return self.reports_dir / cycle
+
+    # --- cycles ------------------------------------------------------------------------------
+    def cycles(self) -> list[str]:
+        """Cycles with a snapshot, oldest first."""
+        base = self.root / "data" / "cycles"
+        if not base.exists():
+            return []
+        return sorted(p.name for p in base.iterdir() if (p / "snapshot" / "manifest.json").exists())
+
+    def latest_cycle(self) -> str:
+        cycles = self.cycles()
+        if not cycles:
+            raise CycleNotFound(
+                f"No cycle has a snapshot under {self.root / 'data' / 'cycles'} yet. "
+                "Run `sop run --cycle YYYY-MM` (or `make demo`) first."
+            )
+        return cycles[-1]
+
+    def is_published(self, cycle: str) -> bool:
+        return (self.published_dir(cycle) / "published.json").exists()
+
+    def published_cycles(self, before: str | None = None) -> list[str]:
+        base = self.root / "data" / "cycles"
+        if not base.exists():
+            return []
+        cycles = sorted(p.name for p in base.iterdir() if (p / "published" / "published.json").exists())
+        return [c for c in cycles if before is None or c < before]
+
+    # --- snapshot ----------------------------------------------------------------------------
+    def write_snapshot(
+        self, cycle: str, tables: dict[str, pd.DataFrame], sources: dict[str, Path | None], warnings: pd.DataFrame
+    ) -> Snapshot:
+        """Freeze validated tables as Parquet plus a manifest (SHA-256 per file, rows, capture time).
+        Written to a temporary folder and moved into place in one step."""
+        final = self.snapshot_dir(cycle)
+        tmp = final.with_name(f".snapshot-{os.getpid()}-{dt.datetime.now():%H%M%S%f}")
+        tmp.mkdir(parents=True)
+        entries: dict[str, Any] = {}
+        for name in sorted(tables):
+            path = tmp / f"{name}.parquet"
+            tables[name].to_parquet(path, index=False)
+            src = sources.get(name)
+            entries[name] = {
+                "file": path.name,
+                "sha256": sha256_file(path),
+                "rows": int(len(tables[name])),
+                "columns": list(tables[name].columns),
+                "source": str(src) if src else None,
+                "source_sha256": sha256_file(src) if src else None,
+            }
+        fingerprint = hashlib.sha256("".join(entries[n]["sha256"] for n in sorted(entries)).encode()).hexdigest()
+        manifest = {
+            "cycle": cycle,
+            "captured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "fingerprint": fingerprint,
+            "tables": entries,
+            "warnings": warnings.to_dict(orient="records"),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+        return Snapshot(cycle, final, manifest, dict(tables))
+
+    def read_snapshot(self, cycle: str, verify: bool = True) -> Snapshot:
+        folder = self.snapshot_dir(cycle)
+        manifest_path = folder / "manifest.json"
+        if not manifest_path.exists():
+            raise CycleNotFound(
+                f"Cycle {cycle} has no snapshot ({manifest_path} is missing). "
+                f"Take one with `sop snapshot --cycle {cycle}` or run `sop run --cycle {cycle}`."
+            )
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        tables = {}
+        for name, entry in manifest["tables"].items():
+            path = folder / entry["file"]
+            if verify and sha256_file(path) != entry["sha256"]:
+                raise SopError(
+                    f"Snapshot file {path} no longer matches its manifest: the frozen snapshot of cycle {cycle} "
+                    "was modified. Take a new snapshot with --force."
+                )
+            tables[name] = pd.read_parquet(path)
+        return Snapshot(cycle, folder, manifest, tables)
+
+    # --- results -----------------------------------------------------------------------------
+    def write_result(self, run_dir: Path, name: str, frame: pd.DataFrame) -> Path:
+        path = run_dir / "results" / f"{name}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.to_parquet(path, index=False)
+        return path
+
+    def read_result(self, cycle: str, run_dir: Path, name: str) -> pd.DataFrame:
+        """A result of an earlier step: from this run's folder, else from the cycle's published results."""
+        for folder in (run_dir / "results", self.published_dir(cycle)):
+            path = folder / f"{name}.parquet"
+            if path.exists():
+                return pd.read_parquet(path)
+        raise CycleNotFound(
+            f"Result '{name}' of cycle {cycle} not found in {run_dir / 'results'} nor in the published results. "
+            "Run the earlier workbooks first (they run in order: 01, 02, 03, 04)."
+        )
+
+    def read_published(self, cycle: str, name: str) -> pd.DataFrame:
+        return pd.read_parquet(self.published_dir(cycle) / f"{name}.parquet")
+
+    def publish_results(self, cycle: str, run_dir: Path, info: dict[str, Any]) -> Path:
+        """Copy a run's results into ``published/`` (the archive the next cycles read), read-only.
+        A previously published version is kept under ``superseded/``."""
+        final = self.published_dir(cycle)
+        tmp = final.with_name(".published-tmp")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        shutil.copytree(run_dir / "results", tmp)
+        (tmp / "published.json").write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
+        if final.exists():
+            old = json.loads((final / "published.json").read_text(encoding="utf-8")) if (
+                final / "published.json"
+            ).exists() else {}
+            keep = self.cycle_dir(cycle) / "superseded" / str(old.get("run_id", "unknown"))
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            _make_writable(final)
+            final.rename(keep)
+            _make_read_only(keep)
+        tmp.rename(final)
+        _make_read_only(final)
+        return final
+
+
+def _make_read_only(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+
+
+def _make_writable(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.chmod(stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
