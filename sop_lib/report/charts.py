@@ -52,8 +52,10 @@ def demand_chart(
                                  showlegend=first, legendgroup="actual"), row=r, col=c)
         fig.add_trace(go.Scatter(x=f["period"], y=f["forecast"], mode="lines", line={"color": PALETTE[0]},
                                  name="forecast", showlegend=first, legendgroup="forecast"), row=r, col=c)
-    fig.update_layout(title=title, height=260 * rows + 80, margin={"t": 80, "l": 40, "r": 20, "b": 30},
-                      legend={"orientation": "h", "y": 1.02 + 0.02 * (rows > 2), "x": 0}, template="plotly_white")
+    height = 260 * rows + 100
+    fig.update_layout(title=title, height=height, margin={"t": 100, "l": 40, "r": 20, "b": 30},
+                      legend={"orientation": "h", "yanchor": "bottom", "y": 1 + 45 / (height - 130), "x": 1,
+                              "xanchor": "right"}, template="plotly_white")
     fig.update_yaxes(rangemode="tozero", tickformat="~s")
     return fig
 
@@ -66,7 +68,9 @@ def capacity_heatmap(review: pd.DataFrame) -> go.Figure:
     text = [[("" if pd.isna(v) else f"{v:.0f}") for v in row] for row in z]
     fig = go.Figure(go.Heatmap(
         z=z, x=months, y=list(pivot.index), text=text, texttemplate="%{text}", zmin=50, zmax=130, zmid=100,
-        colorscale=[[0, "#e8f1fa"], [0.55, "#9ecae1"], [0.62, "#fdd49e"], [0.75, "#fc8d59"], [1, "#b30000"]],
+        # blue up to 90 %, amber 90–100 % (tight), orange to dark red above 100 % (over capacity)
+        colorscale=[[0, "#eef4fa"], [0.5, "#9ecae1"], [0.5, "#fff1a8"], [0.625, "#fdd870"], [0.625, "#fc8d59"],
+                    [1, "#b30000"]],
         colorbar={"title": "% used"}, hovertemplate="%{y} %{x}: %{z:.0f} %<extra></extra>",
     ))
     fig.update_layout(title="Capacity utilisation, % of available hours", height=140 + 45 * len(pivot),

@@ -1,0 +1,41 @@
+"""Shared fixtures. The end-to-end fixture runs a small demo company (8 SKUs, two cycles) through the real
+CLI once per test session; e2e and browser tests read the pack it publishes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+SOP = [sys.executable, "-m", "sop_lib"]
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+
+
+def make_root(base: Path, with_notebooks: bool = False) -> Path:
+    """An empty S&OP project folder: the repository's params (and notebooks if asked)."""
+    base.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(PROJECT / "params", base / "params")
+    if with_notebooks:
+        shutil.copytree(PROJECT / "notebooks", base / "notebooks")
+    return base
+
+
+def sop(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SOP_HOME"}
+    proc = subprocess.run([*SOP, *args], capture_output=True, text=True, cwd=cwd or PROJECT, env=env, timeout=1800)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"sop {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two consecutive cycles of an 8-SKU demo company, published under a temporary root."""
+    root = make_root(tmp_path_factory.mktemp("demo") / "project")
+    sop("demo", "--root", str(root), "--skus", "8", "--cycles", "2026-10,2026-11", check=True)
+    return root

@@ -1,0 +1,152 @@
+"""End to end: the demo company through papermill, nbconvert and publication."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from tests.conftest import make_root, sop
+
+pytestmark = pytest.mark.e2e
+
+PAGES = ["index.html", "01_demand_forecast.html", "02_capacity_review.html", "03_financial_reconciliation.html",
+         "04_post_cycle_variance.html", "data_quality.html"]
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.refs.append((tag, value))
+
+
+def refs_of(path: Path) -> list[tuple[str, str]]:
+    parser = _Refs()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.refs
+
+
+def test_pack_has_every_page_and_the_audit_record(demo_root: Path) -> None:
+    pack = demo_root / "reports" / "2026-11"
+    for page in PAGES:
+        assert (pack / page).is_file(), page
+    for name in ["01_demand_forecast", "02_capacity_review", "03_financial_reconciliation", "04_post_cycle_variance"]:
+        nb = nbformat.read(pack / "notebooks" / f"{name}.ipynb", as_version=4)
+        assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))
+    assert (pack / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    assert (demo_root / "reports" / "index.html").is_file()
+
+
+def test_every_link_resolves_and_nothing_comes_from_the_network(demo_root: Path) -> None:
+    pack = demo_root / "reports" / "2026-11"
+    for page in PAGES:
+        for tag, ref in refs_of(pack / page):
+            assert not re.match(r"^(https?:)?//", ref), f"{page}: <{tag}> loads {ref} from the network"
+            target = (pack / ref.split("#")[0]).resolve()
+            if ref.split("#")[0]:
+                assert target.exists(), f"{page}: broken link {ref}"
+        # plotly.js is shipped once, beside the pages, not inlined
+        assert len((pack / page).read_text(encoding="utf-8")) < 1_500_000, page
+
+
+def test_every_page_shows_cycle_and_snapshot_fingerprint(demo_root: Path) -> None:
+    pack = demo_root / "reports" / "2026-11"
+    manifest = json.loads((demo_root / "data/cycles/2026-11/snapshot/manifest.json").read_text())
+    short = manifest["fingerprint"][:12]
+    for page in PAGES:
+        html = (pack / page).read_text(encoding="utf-8")
+        assert f'class="sop-fingerprint">{short}<' in html, page
+        assert "2026-11" in html, page
+    # the two cycles read different snapshots
+    other = json.loads((demo_root / "data/cycles/2026-10/snapshot/manifest.json").read_text())
+    assert other["fingerprint"] != manifest["fingerprint"]
+
+
+def test_code_is_hidden_and_charts_are_plotly_divs(demo_root: Path) -> None:
+    html = (demo_root / "reports/2026-11/01_demand_forecast.html").read_text(encoding="utf-8")
+    assert "build_forecast(" not in html  # code cells are not shown
+    assert html.count("Plotly.newPlot") >= 2
+    assert "cmdstanpy" not in html and "INFO" not in html
+
+
+def test_variance_compares_the_published_plan_of_the_earlier_cycle(demo_root: Path) -> None:
+    pva = pd.read_parquet(demo_root / "data/cycles/2026-11/published/plan_vs_actual.parquet")
+    assert set(pva["plan_cycle"]) == {"2026-10"}
+    assert set(pva["period"].dt.strftime("%Y-%m")) == {"2026-10"}
+    # the plan compared is exactly what 2026-10 published
+    plan = pd.read_parquet(demo_root / "data/cycles/2026-10/published/forecast.parquet")
+    plan = plan[plan["period"] == "2026-10-01"].set_index(["sku", "region"])["forecast"]
+    got = pva.set_index(["sku", "region"])["forecast"]
+    pd.testing.assert_series_equal(got.sort_index(), plan.sort_index(), check_names=False)
+    # and the actuals are the 2026-11 snapshot's October sales
+    sales = pd.read_parquet(demo_root / "data/cycles/2026-11/snapshot/sales_history.parquet")
+    oct_sales = sales[sales["period"] == "2026-10-01"]["units"].sum()
+    assert pva["actual"].sum() == pytest.approx(oct_sales)
+    first = (demo_root / "reports/2026-10/04_post_cycle_variance.html").read_text(encoding="utf-8")
+    assert "No earlier plan to compare with" in first
+
+
+def test_headlines_are_consistent_with_results(demo_root: Path) -> None:
+    h = json.loads((demo_root / "reports/2026-11/headlines.json").read_text())
+    review = pd.read_parquet(demo_root / "data/cycles/2026-11/published/capacity_review.parquet")
+    assert h["capacity"]["peak_utilisation"] == pytest.approx(review["utilisation"].max())
+    assert h["capacity"]["months_over"] == int(review["over_capacity"].sum())
+    assert h["accuracy"]["plan_cycle"] == "2026-10"
+    assert 0 <= h["accuracy"]["accuracy"] <= 1
+
+
+def test_published_cycle_needs_force(demo_root: Path) -> None:
+    before = (demo_root / "reports/2026-11/index.html").read_bytes()
+    proc = sop("run", "--cycle", "2026-11", "--root", str(demo_root))
+    assert proc.returncode == 3
+    assert "--force" in proc.stderr
+    assert (demo_root / "reports/2026-11/index.html").read_bytes() == before
+
+
+def test_notebook_runs_as_is_from_jupyterlab_defaults(demo_root: Path, tmp_path: Path) -> None:
+    """Opened in JupyterLab and run top to bottom with no parameters, a workbook finds the project from its
+    folder, opens the latest cycle and writes to the scratch folder, never to the published results."""
+    import shutil
+
+    import papermill as pm
+
+    nb_dir = demo_root / "notebooks"
+    if not nb_dir.exists():
+        shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", nb_dir)
+    published = demo_root / "data/cycles/2026-11/published/capacity_review.parquet"
+    stamp = published.stat().st_mtime_ns
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb_dir / "02_capacity_review.ipynb"), str(out), cwd=str(nb_dir), progress_bar=False,
+                        kernel_name="python3")
+    assert (demo_root / "data/cycles/2026-11/scratch/results/capacity_review.parquet").exists()
+    assert published.stat().st_mtime_ns == stamp
+
+
+def test_failed_workbook_is_shown_as_failed_and_nothing_is_published(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "project", with_notebooks=True)
+    nb_path = root / "notebooks" / "02_capacity_review.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("capacity file from operations is late")'))
+    nbformat.write(nb, nb_path)
+    sop("demo", "--root", str(root), "--skus", "8", "--cycles", "2026-11", "--inputs-only", check=True)
+    proc = sop("run", "--cycle", "2026-11", "--root", str(root))
+    assert proc.returncode == 4, proc.stderr
+    assert "02_capacity_review" in proc.stderr and "capacity file from operations is late" in proc.stderr
+    assert not (root / "reports/2026-11").exists()
+    assert not (root / "data/cycles/2026-11/published").exists()
+    failed = list((root / "reports/_failed").glob("2026-11-*"))
+    assert len(failed) == 1
+    index = (failed[0] / "index.html").read_text(encoding="utf-8")
+    assert "FAILED" in index and "not run" in index
+    page = (failed[0] / "02_capacity_review.html").read_text(encoding="utf-8")
+    assert "capacity file from operations is late" in page
