@@ -62,7 +62,7 @@ def capacity_summary(review: pd.DataFrame) -> pd.DataFrame:
             "peak_utilisation": float(peak["utilisation"]) if peak is not None else np.nan,
             "peak_month": peak["period"] if peak is not None else pd.NaT,
             "months_over_capacity": int(g["over_capacity"].sum()),
-            "hours_short": float(-g.loc[g["gap_hours"] < 0, "gap_hours"].sum()),
+            "hours_short": float(g.loc[g["gap_hours"] < 0, "gap_hours"].abs().sum()),
             "mean_utilisation": float(finite["utilisation"].mean()) if len(finite) else np.nan,
         })
     return pd.DataFrame(rows)

@@ -1,5 +1,6 @@
 """The ``sop`` command. Errors the suite raises on purpose print as a message (no traceback) and exit
-with the error's code: 2 invalid input or parameters, 3 cycle already published, 4 a workbook failed."""
+with the error's code: 2 invalid input or parameters, 3 cycle already published, 4 a workbook failed,
+5 another run of the cycle is in progress."""
 
 from __future__ import annotations
 
@@ -34,11 +35,13 @@ def _echo(msg: str) -> None:
 
 @app.command()
 def validate(cycle: CycleOpt, inputs: InputsOpt = None, root: RootOpt = None) -> None:
-    """Check the input files against the data contract without snapshotting anything."""
+    """Check the input files against the data contract (and the cycle's parameters) without writing anything."""
+    from .params import load_params
     from .store import Store, parse_cycle
     from .validate import validate_inputs
 
     store = Store(root)
+    load_params(store.params_dir, cycle)
     result = validate_inputs(inputs or store.inputs_dir, parse_cycle(cycle))
     rows = sum(len(t) for t in result.tables.values())
     _echo(f"OK: {len(result.tables)} tables, {rows:,} rows valid for cycle {cycle}.")
@@ -55,9 +58,12 @@ def snapshot(
 ) -> None:
     """Validate the inputs and freeze them as the cycle's snapshot (Parquet + manifest with SHA-256)."""
     from .cycle import take_snapshot
+    from .params import load_params
     from .store import Store
 
-    snap = take_snapshot(Store(root), cycle, inputs, force=force)
+    store = Store(root)
+    load_params(store.params_dir, cycle)
+    snap = take_snapshot(store, cycle, inputs, force=force)
     _echo(f"Snapshot of cycle {cycle}: {snap.folder}\nfingerprint {snap.fingerprint}")
     for name, entry in snap.manifest["tables"].items():
         _echo(f"  {name:<18} {entry['rows']:>8,} rows  sha256 {entry['sha256'][:16]}")

@@ -41,7 +41,7 @@ class InputInvalid(SopError):
             f"{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}; nothing was snapshotted "
             "or published. Fix them and run again.\n"
         )
-        shown = self.problems.head(200).astype(object).fillna("")
+        shown = self.problems.head(200).astype("string").fillna("")
         table = shown.to_string(index=False, max_colwidth=90)
         more = f"\n… and {n - 200} more." if n > 200 else ""
         return head + table + more
@@ -57,6 +57,12 @@ class CycleAlreadyPublished(SopError):
     """Re-running a published cycle needs an explicit ``--force``."""
 
     exit_code = 3
+
+
+class CycleLocked(SopError):
+    """Another run of the same cycle holds the lock."""
+
+    exit_code = 5
 
 
 class WorkbookFailed(SopError):

@@ -66,6 +66,11 @@ def execute_notebooks(
     steps depend on it); the failed notebook is kept with its error for the pack and the audit."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
+
+    # Local kernels talk over Unix sockets: no TCP ports opened, and no "running over TCP without
+    # encryption" warning from each kernel in the scheduler's log.
+    kernel_config = Config({"KernelManager": {"transport": "ipc"}})
 
     steps = [StepRecord(name, title) for name, title in NOTEBOOKS]
     for step in steps:
@@ -78,7 +83,7 @@ def execute_notebooks(
                 str(source), str(target),
                 parameters={"cycle": cycle, "root": str(store.root), "run_dir": str(run_dir)},
                 kernel_name="python3", cwd=str(store.notebooks_dir), progress_bar=False,
-                execution_timeout=timeout_s, log_output=False,
+                execution_timeout=timeout_s, log_output=False, config=kernel_config,
             )
             step.status = "ok"
         except PapermillExecutionError as exc:
@@ -214,7 +219,6 @@ def run_cycle(
     Raises ``CycleAlreadyPublished`` without ``force``; ``InputInvalid`` before anything runs;
     ``WorkbookFailed`` after rendering the failed run to ``reports/_failed/``.
     """
-    timings: dict[str, float] = {}
     parse_cycle(cycle)
     if store.is_published(cycle) and not force:
         raise CycleAlreadyPublished(
@@ -222,13 +226,27 @@ def run_cycle(
             "cycles compare against. Pass --force to re-run it; the published version is kept under superseded/."
         )
     params = load_params(store.params_dir, cycle)
+    with store.cycle_lock(cycle):
+        return _run_locked(store, cycle, params, inputs_dir, fresh_snapshot, echo)
+
+
+def _run_locked(
+    store: Store, cycle: str, params: CycleParams, inputs_dir: Path | None, fresh_snapshot: bool,
+    echo: Callable[[str], None],
+) -> RunOutcome:
+    timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    if fresh_snapshot or not (store.snapshot_dir(cycle) / "manifest.json").exists():
+    has_snapshot = (store.snapshot_dir(cycle) / "manifest.json").exists()
+    if fresh_snapshot or inputs_dir is not None or not has_snapshot:
         echo(f"Snapshot of {inputs_dir or store.inputs_dir} for cycle {cycle} …")
         take_snapshot(store, cycle, inputs_dir, force=True)
     snapshot = store.read_snapshot(cycle)
     timings["snapshot"] = time.perf_counter() - t0
     echo(f"Cycle {cycle}: snapshot {snapshot.short_fingerprint} ({snapshot.manifest['captured_at']})")
+    changed = store.changed_inputs(snapshot, store.inputs_dir)
+    if changed:
+        echo(f"Note: {', '.join(changed)} in {store.inputs_dir} changed since this snapshot was taken; the run uses "
+             "the snapshot. Pass --fresh-snapshot to snapshot the new files.")
 
     run_dir = store.new_run_dir(cycle)
     steps = execute_notebooks(store, cycle, run_dir, params.run.notebook_timeout_s, echo)

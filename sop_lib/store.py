@@ -19,13 +19,15 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .errors import CycleNotFound, SopError
+from .errors import CycleLocked, CycleNotFound, ParamsError, SopError
 
 INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -52,7 +54,7 @@ def parse_cycle(cycle: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(dt.datetime.strptime(cycle, "%Y-%m"))
     except (TypeError, ValueError):
-        raise SopError(f"Cycle {cycle!r} is not a month in the form YYYY-MM (e.g. 2026-11).") from None
+        raise ParamsError(f"Cycle {cycle!r} is not a month in the form YYYY-MM (e.g. 2026-11).") from None
     return ts
 
 
@@ -196,6 +198,34 @@ class Store:
             return []
         cycles = sorted(p.name for p in base.iterdir() if (p / "published" / "published.json").exists())
         return [c for c in cycles if before is None or c < before]
+
+    @contextmanager
+    def cycle_lock(self, cycle: str) -> Iterator[None]:
+        """One run of a cycle at a time. The OS releases the lock if the process dies."""
+        import fcntl
+
+        path = self.cycle_dir(cycle) / ".run.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CycleLocked(
+                    f"Another run of cycle {cycle} is in progress (lock {path}). Wait for it to finish."
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def changed_inputs(self, snapshot: Snapshot, inputs_dir: Path) -> list[str]:
+        """Input files that differ from the ones the snapshot was taken from (same path, other content)."""
+        changed = []
+        for entry in snapshot.manifest["tables"].values():
+            src = Path(entry["source"]) if entry.get("source") else None
+            if src and src.parent == inputs_dir and src.exists() and sha256_file(src) != entry.get("source_sha256"):
+                changed.append(src.name)
+        return changed
 
     # --- snapshot ----------------------------------------------------------------------------
     def write_snapshot(

@@ -138,6 +138,25 @@ def _cross_checks(
     return problems, warnings
 
 
+def _parse_months(
+    frame: pd.DataFrame, columns: tuple[str, ...], file: str, first_row: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse date columns cell by cell (ISO 8601: ``YYYY-MM``, ``YYYY-MM-DD``, with or without a time), so
+    one odd cell is reported with its row and value instead of failing the whole column."""
+    frame = frame.copy()
+    rows = []
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        raw = frame[col]
+        parsed = pd.to_datetime(raw, format="ISO8601", errors="coerce")
+        for idx in raw.index[parsed.isna() & raw.notna()]:
+            rows.append(_problem(file, int(idx) + first_row, col, "not a date (expected YYYY-MM or YYYY-MM-DD)",
+                                 raw[idx]))
+        frame[col] = parsed
+    return frame, pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
+
+
 def validate_tables(raws: dict[str, RawTable], cycle_start: pd.Timestamp) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame]:
     """Validate raw tables. Returns (clean tables, problems, warnings); pure apart from no I/O at all."""
     problems: list[pd.DataFrame] = []
@@ -162,10 +181,18 @@ def validate_tables(raws: dict[str, RawTable], cycle_start: pd.Timestamp) -> tup
             continue
         frame = frame.apply(lambda s: s.str.strip() if s.dtype == object else s)
         frame = frame.replace({"": None})
+        frame, date_problems = _parse_months(frame, spec.month_columns, files[name], raw.first_row)
         try:
             valid = spec.model.validate(frame, lazy=True)
         except pa.errors.SchemaErrors as exc:
-            problems.append(_schema_problems(raw, exc))
+            found = _schema_problems(raw, exc)
+            if len(date_problems):  # an unparsable date was blanked: drop pandera's "value is missing" for it
+                bad = set(zip(date_problems["row"], date_problems["column"], strict=True))
+                found = found[[(r, c) not in bad for r, c in zip(found["row"], found["column"], strict=True)]]
+            problems.extend([date_problems, found])
+            continue
+        if len(date_problems):
+            problems.append(date_problems)
             continue
         for col in columns_of(name):  # optional columns absent from the file
             if col not in valid.columns:

@@ -49,7 +49,7 @@ def show_table(
     formats = formats or {}
     cols = [c for c in frame.columns if c not in set(hide) and c != highlight]
     shown = frame.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in cols)
     body = []
     for _, row in shown.iterrows():
         flagged = bool(highlight and row.get(highlight))
@@ -59,7 +59,7 @@ def show_table(
             kind = formats.get(c, "month" if pd.api.types.is_datetime64_any_dtype(frame[c]) else "")
             text = html.escape(_fmt(row[c], kind))
             align = "right" if kind in ("pct", "pct100", "int", "money", "num2") else "left"
-            cells.append(f'<td style="text-align:{align}">{text}</td>')
+            cells.append(f'<td style="text-align:{align};white-space:nowrap">{text}</td>')
         body.append(f"<tr{style}>{''.join(cells)}</tr>")
     more = f"<p><i>{len(frame) - max_rows} more rows in the results table.</i></p>" if len(frame) > max_rows else ""
     cap = f"<caption style='caption-side:top;text-align:left'>{html.escape(caption)}</caption>" if caption else ""
