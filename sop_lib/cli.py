@@ -90,6 +90,35 @@ def run(
 
 
 @app.command()
+def forecast(
+    cycle: CycleOpt,
+    root: RootOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the result tables (default: the cycle's scratch folder)")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+) -> None:
+    """Run the statistical forecast of a cycle's snapshot (the same engine as the demand workbook), with a
+    progress bar; writes forecast, selection, backtest, scores and hierarchy tables."""
+    from .cycle import open_cycle
+    from .forecast import build_forecast, model_counts
+
+    ctx = open_cycle(cycle, root=str(root) if root else "")
+    fp = ctx.params.forecast
+    result = build_forecast(ctx.table("sales_history"), ctx.table("promotions"), ctx.table("products"),
+                            ctx.table("prices"), ctx.cycle_start, fp, progress=True)
+    folder = out or (ctx.run_dir / "results")
+    tables = {"forecast": result.forecast, "forecast_selection": result.selection, "forecast_backtest": result.backtest,
+              "forecast_scores": result.scores, "forecast_levels": result.levels,
+              "forecast_level_accuracy": result.level_accuracy}
+    ctx.store.write_tables(folder, tables, fmt)
+    _echo(f"{len(result.selection)} series forecast for cycle {ctx.cycle} (snapshot {ctx.snapshot.short_fingerprint}); "
+          f"tables in {folder}")
+    _echo(model_counts(result.selection).to_string(index=False))
+    _echo(result.level_accuracy.to_string(index=False))
+
+
+@app.command()
 def demo(
     root: RootOpt = None,
     cycles: Annotated[str, typer.Option(help="comma-separated cycles to run in order")] = "2026-09,2026-10,2026-11",

@@ -13,7 +13,9 @@ def prices_for(months: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
     ``unit_cost``. Months before a SKU's first price get its first price.
     """
     left = months.reset_index(drop=True).assign(_row=lambda d: np.arange(len(d)))
-    right = prices.sort_values("valid_from")[["sku", "valid_from", "unit_price", "unit_cost"]]
+    left["period"] = left["period"].astype("datetime64[ns]")
+    right = prices.sort_values("valid_from")[["sku", "valid_from", "unit_price", "unit_cost"]].copy()
+    right["valid_from"] = right["valid_from"].astype("datetime64[ns]")
     merged = pd.merge_asof(
         left.sort_values("period"), right, left_on="period", right_on="valid_from", by="sku", direction="backward"
     )

@@ -78,10 +78,13 @@ def execute_notebooks(
         target = run_dir / f"{step.name}.ipynb"
         echo(f"  running {step.name} …")
         t0 = time.perf_counter()
+        parameters: dict[str, object] = {"cycle": cycle, "root": str(store.root), "run_dir": str(run_dir)}
+        if "progress" in pm.inspect_notebook(str(source)):
+            parameters["progress"] = False  # a progress bar is for people watching, not for the pack
         try:
             pm.execute_notebook(
                 str(source), str(target),
-                parameters={"cycle": cycle, "root": str(store.root), "run_dir": str(run_dir)},
+                parameters=parameters,
                 kernel_name="python3", cwd=str(store.notebooks_dir), progress_bar=False,
                 execution_timeout=timeout_s, log_output=False, config=kernel_config,
             )

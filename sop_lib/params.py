@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ParamsError
 
@@ -21,13 +21,37 @@ class _Strict(BaseModel):
 
 class ForecastParams(_Strict):
     horizon_months: int = Field(18, ge=1, le=60)
-    backtest_months: int = Field(6, ge=1, le=24, description="months held out to choose a model per series")
-    interval_level: int = Field(80, ge=50, le=99)
-    models: tuple[Literal["seasonal_naive", "prophet"], ...] = ("seasonal_naive", "prophet")
+    backtest_windows: int = Field(3, ge=1, le=12, description="rolling origins of the backtest")
+    backtest_horizon: int = Field(6, ge=1, le=24, description="months ahead scored at each origin")
+    backtest_step: int = Field(3, ge=1, le=12, description="months between origins")
+    interval_levels: tuple[int, ...] = Field((80, 95), min_length=1, description="prediction intervals, in %")
+    min_history_months: int = Field(24, ge=13, description="shorter series are new items: family profile")
+    combine_best: int = Field(4, ge=0, le=9, description="candidate 'combo' combines each series' k best; 0 = none")
+    combine_method: Literal["mean", "median"] = "mean"
+    prophet_classes: tuple[Literal["A", "B", "C"], ...] = ("A", "B")
+    auto_arima_classes: tuple[Literal["A", "B", "C"], ...] = ()
     prophet_algorithm: Literal["LBFGS", "Newton", "BFGS"] = "LBFGS"
     prophet_uncertainty_samples: int = Field(300, ge=0)
-    workers: int = Field(0, ge=0, description="processes for per-series fits; 0 = all cores")
+    executor: Literal["local", "dask"] = "local"
+    scheduler: str = Field("", description="Dask scheduler address (tcp://host:8786) when executor is dask")
+    workers: int = Field(0, ge=0, description="local processes; 0 = all cores")
+    batch_size: int = Field(0, ge=0, description="series per parallel task; 0 = automatic")
     top_skus: int = Field(6, ge=1, description="largest SKUs charted one by one")
+
+    @model_validator(mode="after")
+    def _backtest_fits_history(self) -> ForecastParams:
+        span = self.backtest_horizon + (self.backtest_windows - 1) * self.backtest_step
+        if self.min_history_months < span + 12:
+            raise ValueError(
+                f"min_history_months ({self.min_history_months}) must be at least the backtest span ({span}) + 12, "
+                "so every backtested series has a year of history before its first origin"
+            )
+        return self
+
+    @property
+    def interval_level(self) -> int:
+        """The interval shown in charts (the first of ``interval_levels``)."""
+        return self.interval_levels[0]
 
 
 class CapacityParams(_Strict):

@@ -290,6 +290,21 @@ class Store:
         frame.to_parquet(path, index=False)
         return path
 
+    def write_tables(self, folder: Path, tables: dict[str, pd.DataFrame], fmt: str = "parquet") -> list[Path]:
+        """Write tables as ``<folder>/<name>.parquet`` (or ``.csv``)."""
+        if fmt not in ("parquet", "csv"):
+            raise SopError(f"Unknown format {fmt!r}: use parquet or csv.")
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, frame in tables.items():
+            path = folder / f"{name}.{fmt}"
+            if fmt == "csv":
+                frame.to_csv(path, index=False)
+            else:
+                frame.to_parquet(path, index=False)
+            paths.append(path)
+        return paths
+
     def read_result(self, cycle: str, run_dir: Path, name: str) -> pd.DataFrame:
         """A result of an earlier step: from this run's folder, else from the cycle's published results."""
         for folder in (run_dir / "results", self.published_dir(cycle)):

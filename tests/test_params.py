@@ -13,8 +13,8 @@ DEFAULTS = """\
 company: Test Drinks
 forecast:
   horizon_months: 12
-  backtest_months: 4
-  models: [seasonal_naive]
+  backtest_windows: 2
+  prophet_classes: [A]
 capacity:
   warn_utilisation: 0.85
   max_utilisation: 1.05
@@ -37,8 +37,8 @@ def test_defaults_file_is_read(params_dir: Path) -> None:
     assert isinstance(p, CycleParams)
     assert p.company == "Test Drinks"
     assert p.forecast.horizon_months == 12
-    assert p.forecast.backtest_months == 4
-    assert p.forecast.models == ("seasonal_naive",)
+    assert p.forecast.backtest_windows == 2
+    assert p.forecast.prophet_classes == ("A",)
     assert p.capacity.warn_utilisation == 0.85
     assert p.finance.currency == "GBP"
     # keys absent from every file take the model's defaults
@@ -58,12 +58,12 @@ def test_cycle_file_overrides_one_nested_key_and_keeps_the_others(params_dir: Pa
 
 def test_overrides_come_last_and_none_means_not_set(params_dir: Path) -> None:
     (params_dir / "2026-11.yaml").write_text("forecast:\n  horizon_months: 24\n", encoding="utf-8")
-    p = load_params(params_dir, "2026-11", {"forecast": {"backtest_months": 6, "horizon_months": None},
+    p = load_params(params_dir, "2026-11", {"forecast": {"backtest_windows": 1, "horizon_months": None},
                                             "company": None})
-    assert p.forecast.backtest_months == 6       # override
+    assert p.forecast.backtest_windows == 1      # override
     assert p.forecast.horizon_months == 24       # None override: the cycle file's value stays
     assert p.company == "Test Drinks"            # None override: the default stays
-    assert p.forecast.models == ("seasonal_naive",)
+    assert p.forecast.prophet_classes == ("A",)
 
 
 def test_empty_key_in_the_cycle_file_keeps_the_default(params_dir: Path) -> None:
@@ -90,11 +90,11 @@ def test_unknown_top_level_key_in_overrides_is_an_error(params_dir: Path) -> Non
     [
         ("forecast:\n  horizon_months: twelve\n", "forecast.horizon_months"),
         ("forecast:\n  horizon_months: 0\n", "forecast.horizon_months"),       # below its minimum of 1
-        ("forecast:\n  models: [arima]\n", "forecast.models.0"),              # not a known model (1st item)
+        ("forecast:\n  prophet_classes: [D]\n", "forecast.prophet_classes.0"),  # not an ABC class (1st item)
         ("capacity:\n  warn_utilisation: high\n", "capacity.warn_utilisation"),
         ("forecast: 12\n", "forecast"),                                       # a section given a number
     ],
-    ids=["text-for-int", "below-minimum", "unknown-model", "text-for-float", "number-for-section"],
+    ids=["text-for-int", "below-minimum", "unknown-class", "text-for-float", "number-for-section"],
 )
 def test_wrong_type_or_value_is_an_error(params_dir: Path, text: str, key: str) -> None:
     (params_dir / "2026-11.yaml").write_text(text, encoding="utf-8")

@@ -1,7 +1,11 @@
-"""Demand forecasting: models, per-series backtest and selection."""
+"""Demand forecasting: segmentation, a per-series model tournament on a rolling-origin backtest,
+intervals, bottom-up reconciliation, local or Dask execution."""
 
-from .engine import ForecastResult, build_forecast, prepare_series
-from .evaluate import backtest_accuracy, largest_skus, model_counts, plan_units
+from .engine import CoreResult, ForecastResult, build_forecast, engine_config, forecast_core, prepare_series
+from .evaluate import coverage_summary, largest_skus, model_counts, plan_units, segment_summary
+from .models import EngineConfig
 
-__all__ = ["ForecastResult", "backtest_accuracy", "build_forecast", "largest_skus", "model_counts", "plan_units",
-           "prepare_series"]
+__all__ = [
+    "CoreResult", "EngineConfig", "ForecastResult", "build_forecast", "coverage_summary", "engine_config",
+    "forecast_core", "largest_skus", "model_counts", "plan_units", "prepare_series", "segment_summary",
+]

@@ -1,42 +1,147 @@
-"""The statistical forecast: per SKU × region, candidates backtested on the last months, best kept.
+"""The forecasting engine: segment every series, run a tournament of the candidates its segment allows
+on a rolling-origin backtest, keep the best, reconcile the hierarchy bottom-up.
 
-One function, ``build_forecast``, serves the demand workbook, the CLI and Python users alike.
+Two entry points with one engine underneath:
+- ``forecast_core``: any long frame (``unique_id``, ``ds``, ``y`` + regressors) — benchmarks and Python users;
+- ``build_forecast``: the S&OP tables (sales, promotions, products, prices) — the demand workbook and the CLI.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..finance import prices_for
 from ..params import ForecastParams
-from . import models
-from .models import SEASON, ProphetSettings
+from .executors import map_batches
+from .models import STATS_MODELS, EngineConfig, cutoffs_for, future_months
+from .profile import family_indices, family_profile, zero_forecast
+from .reconcile import aggregate_levels, level_accuracy
+from .segment import candidates_for, segment_series
+from .select import add_combination, choose, coverage, mase_scale, pick_columns, score_models
+from .tournament import BatchTask, run_batch
+
+# simpler first: on a tie the simpler model is kept
+PREFERENCE = ["seasonal_naive", "historic_average", "croston", "sba", "tsb", "theta", "ets", "arima", "auto_arima",
+              "prophet", "combo"]
+
+
+@dataclass
+class CoreResult:
+    forecast: pd.DataFrame  # unique_id, ds, <model>…, forecast, forecast-lo/hi-<L>
+    backtest: pd.DataFrame  # unique_id, cutoff, ds, y, <model>…, forecast, forecast-lo/hi-<L>
+    selection: pd.DataFrame  # one row per series: segment, candidates, model, runner-up, errors, coverage
+    scores: pd.DataFrame  # unique_id, model, mae, wape, mase, bias_pct
+
+
+def _batches(ids: list[str], size: int, workers: int) -> list[list[str]]:
+    if not size:
+        size = max(5, min(200, math.ceil(len(ids) / (max(workers, 1) * 4))))
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def forecast_core(
+    train: pd.DataFrame,
+    future: pd.DataFrame,
+    family: pd.Series,
+    revenue: pd.Series,
+    cfg: EngineConfig,
+    params: ForecastParams,
+    progress: Callable[[int], None] | None = None,
+    on_tasks: Callable[[int], None] | None = None,
+) -> CoreResult:
+    """Forecast every series of ``train`` over the months of ``future``.
+
+    ``train``: ``unique_id``, ``ds`` (month start, complete months), ``y`` and the regressors named in
+    ``cfg.exog``; ``future``: ``unique_id``, ``ds`` and the same regressors. ``family`` (by unique_id)
+    groups series for new items' profiles; ``revenue`` (by unique_id) drives the ABC class.
+    ``on_tasks(n)`` is told the number of parallel tasks before they start (for a progress bar).
+    """
+    import os
+
+    levels = cfg.levels
+    seg = segment_series(train, revenue, params.min_history_months)
+    seg["candidates"] = [
+        candidates_for(r, params.prophet_classes, params.auto_arima_classes, int(r["history_months"]) - cfg.bt_span)
+        for _, r in seg.iterrows()
+    ]
+    fitted = seg[seg["lifecycle"] == "established"]
+    ids = fitted["unique_id"].tolist()
+    workers = params.workers or os.cpu_count() or 1
+    tasks = [
+        BatchTask(train[train["unique_id"].isin(b)], future[future["unique_id"].isin(b)],
+                  dict(zip(fitted.set_index("unique_id").loc[b].index, fitted.set_index("unique_id").loc[b, "candidates"],
+                           strict=True)), cfg)
+        for b in _batches(ids, params.batch_size, workers)
+    ]
+    if on_tasks:
+        on_tasks(len(tasks))
+    results = map_batches(run_batch, tasks, params.executor, params.workers, params.scheduler, progress)
+    cv = pd.concat([r[0] for r in results], ignore_index=True) if results else pd.DataFrame(
+        columns=["unique_id", "cutoff", "ds", "y"])
+    fc = pd.concat([r[1] for r in results], ignore_index=True) if results else pd.DataFrame(columns=["unique_id", "ds"])
+    singles = [m for m in [*STATS_MODELS, "prophet"] if m in cv.columns]
+    cv, fc = add_combination(cv, fc, singles, levels, params.combine_best, params.combine_method)
+    models = singles + (["combo"] if "combo" in cv.columns and cv["combo"].notna().any() else [])
+
+    first_cut = cutoffs_for(train["ds"].max(), cfg)[0]
+    scores = score_models(cv, models, mase_scale(train, first_cut))
+    chosen = choose(scores, PREFERENCE)
+
+    # series that cannot be backtested: new items and those with no recent demand
+    new = seg.loc[seg["lifecycle"] == "new", "unique_id"]
+    idle = seg.loc[seg["lifecycle"] == "inactive", "unique_id"]
+    established = train[train["unique_id"].isin(ids)]
+    extra = [
+        family_profile(train[train["unique_id"].isin(new)], future[future["unique_id"].isin(new)], family,
+                       family_indices(established, family), levels),
+        zero_forecast(future[future["unique_id"].isin(idle)], levels),
+    ]
+    fc = pd.concat([fc, *[e for e in extra if len(e)]], ignore_index=True)
+    model_of = pd.concat([
+        chosen.set_index("unique_id")["model"],
+        pd.Series("family_profile", index=new.to_numpy()),
+        pd.Series("zero", index=idle.to_numpy()),
+    ])
+    fc = pick_columns(fc, model_of, levels)
+    cv = pick_columns(cv, model_of, levels)
+
+    selection = seg.merge(chosen, on="unique_id", how="left")
+    selection["model"] = selection["unique_id"].map(model_of)
+    selection["candidates"] = selection["candidates"].map(", ".join)
+    selection = selection.merge(coverage(cv, levels), on="unique_id", how="left")
+    selection["reason"] = np.select(
+        [selection["lifecycle"] == "new", selection["lifecycle"] == "inactive"],
+        [f"new item (< {params.min_history_months} months): family profile scaled to its level",
+         "no demand in the last 24 months: zero"],
+        default=f"lowest backtest error over {cfg.bt_windows} origins × {cfg.bt_horizon} months",
+    )
+    return CoreResult(fc, cv, selection, scores)
 
 
 @dataclass
 class ForecastResult:
-    """``forecast``: one row per sku, region, period (cycle month on), with ``model``, ``forecast``,
-    ``forecast-lo-<L>``, ``forecast-hi-<L>`` and one column (+ interval) per candidate model.
-    ``selection``: one row per series with the model kept, why, and each candidate's backtest WAPE.
-    ``backtest``: the held-out months with actuals and each candidate's backtest forecast."""
+    """The statistical forecast of a cycle (see ``build_forecast``)."""
 
     forecast: pd.DataFrame
     selection: pd.DataFrame
     backtest: pd.DataFrame
-    level: int
+    scores: pd.DataFrame
+    levels: pd.DataFrame
+    level_accuracy: pd.DataFrame
+    level: int  # the interval level shown in charts
 
 
 def prepare_series(
     sales: pd.DataFrame, promotions: pd.DataFrame, products: pd.DataFrame, cycle_start: pd.Timestamp
 ) -> pd.DataFrame:
     """Monthly series per SKU × region from its first recorded month to the month before the cycle;
-    months without a row are zero demand. Series of SKUs discontinued before the cycle are dropped.
-
-    Returns columns ``unique_id``, ``sku``, ``region``, ``ds``, ``y``, ``promo`` (discount %, 0 if none).
-    """
+    months without a row are zero demand. SKUs discontinued before the cycle are dropped.
+    Columns ``unique_id`` (``sku|region``), ``sku``, ``region``, ``ds``, ``y``, ``promo`` (discount %, 0 if none)."""
     ended = products.loc[products["end_period"].notna() & (products["end_period"] < cycle_start), "sku"]
     sales = sales[~sales["sku"].isin(set(ended))]
     last = cycle_start - pd.offsets.MonthBegin(1)
@@ -57,108 +162,88 @@ def _with_promo(frame: pd.DataFrame, promotions: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _abs_error(bt: pd.DataFrame, model: str) -> pd.Series:
-    return (bt["y"] - bt[model]).abs().groupby(bt["unique_id"]).sum()
+def engine_config(params: ForecastParams, exog: tuple[str, ...] = ()) -> EngineConfig:
+    return EngineConfig(
+        horizon=params.horizon_months, levels=tuple(params.interval_levels), bt_horizon=params.backtest_horizon,
+        bt_windows=params.backtest_windows, bt_step=params.backtest_step, prophet_algorithm=params.prophet_algorithm,
+        prophet_uncertainty_samples=params.prophet_uncertainty_samples, exog=exog,
+    )
 
 
 def build_forecast(
     sales: pd.DataFrame,
     promotions: pd.DataFrame,
     products: pd.DataFrame,
+    prices: pd.DataFrame,
     cycle_start: pd.Timestamp,
     params: ForecastParams,
-    progress: Callable[[int], None] | None = None,
+    progress: bool = False,
 ) -> ForecastResult:
-    """Forecast every SKU × region for ``params.horizon_months`` from the cycle month.
+    """The statistical forecast of every SKU × region for ``params.horizon_months`` from the cycle month.
 
-    Series with at least 12 + ``backtest_months`` months are backtested: each candidate is fitted on
-    the history before the last ``backtest_months`` and scored on them; the candidate with the lowest
-    absolute error (equivalently WAPE) is refitted on all history. Shorter series get the mean of their
-    last three months (``recent_mean``). Months after a SKU's ``end_period`` are forecast as zero.
+    Segments (ABC on the last twelve months' revenue, XYZ, Syntetos–Boylan, lifecycle) decide the
+    candidates; each is backtested on ``backtest_windows`` rolling origins and the lowest error wins
+    (ties: the simpler model). Promotions are a Prophet regressor. Months after a SKU's ``end_period``
+    are zero. Family, region and total forecasts are bottom-up sums (coherent at every month).
+    ``progress`` shows a tqdm bar over the parallel tasks (terminal or JupyterLab).
     """
-    level, h, bt = params.interval_level, params.horizon_months, params.backtest_months
     series = prepare_series(sales, promotions, products, cycle_start)
-    n_obs = series.groupby("unique_id").size()
-    bt_ids = set(n_obs[n_obs >= SEASON + bt].index)
-    cutoff = cycle_start - pd.DateOffset(months=bt)
-    use_prophet = "prophet" in params.models
-    use_snaive = "seasonal_naive" in params.models
-
-    horizon = models.future_months(cycle_start - pd.offsets.MonthBegin(1), h)
     keys = series.drop_duplicates("unique_id")[["unique_id", "sku", "region"]]
+    horizon = future_months(cycle_start - pd.offsets.MonthBegin(1), params.horizon_months)
     future = _with_promo(keys.merge(pd.DataFrame({"ds": horizon}), how="cross"), promotions)
+    family_of_sku = products.set_index("sku")["family"]
+    family = keys.set_index("unique_id")["sku"].map(family_of_sku)
+    recent = series[series["ds"] >= cycle_start - pd.DateOffset(months=12)]
+    priced = prices_for(recent.rename(columns={"ds": "period"})[["sku", "period"]], prices)
+    revenue = (recent["y"].to_numpy() * priced["unit_price"].to_numpy())
+    revenue = pd.Series(revenue, index=recent.index).groupby(recent["unique_id"]).sum()
 
-    bt_train = series[series["unique_id"].isin(bt_ids) & (series["ds"] < cutoff)]
-    bt_hold = series[series["unique_id"].isin(bt_ids) & (series["ds"] >= cutoff)]
-    backtest = bt_hold[["unique_id", "sku", "region", "ds", "y"]].copy()
-    final = future[["unique_id", "sku", "region", "ds"]].copy()
-    candidates: list[str] = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
 
-    if use_snaive and bt_ids:
-        candidates.append("seasonal_naive")
-        backtest = backtest.merge(models.seasonal_naive(bt_train, bt, level)[["unique_id", "ds", "seasonal_naive"]],
-                                  on=["unique_id", "ds"], how="left")
-        long_enough = series[series["unique_id"].isin(n_obs[n_obs >= SEASON].index)]
-        final = final.merge(models.seasonal_naive(long_enough, h, level), on=["unique_id", "ds"], how="left")
-    if use_prophet and bt_ids:
-        candidates.append("prophet")
-        settings = ProphetSettings(level, params.prophet_algorithm, params.prophet_uncertainty_samples)
-        # one pool for backtest and final fits: ids are prefixed so both come back from one call
-        train = pd.concat([bt_train.assign(unique_id="bt|" + bt_train["unique_id"]),
-                           series[series["unique_id"].isin(bt_ids)].assign(unique_id="fc|" + series["unique_id"])])
-        fut = pd.concat([bt_hold.assign(unique_id="bt|" + bt_hold["unique_id"]),
-                         future[future["unique_id"].isin(bt_ids)].assign(unique_id="fc|" + future["unique_id"])])
-        out = models.prophet(train, fut, settings, workers=params.workers, progress=progress)
-        stage = out["unique_id"].str[:2]
-        out["unique_id"] = out["unique_id"].str[3:]
-        backtest = backtest.merge(out.loc[stage == "bt", ["unique_id", "ds", "prophet"]], on=["unique_id", "ds"], how="left")
-        final = final.merge(out[stage == "fc"], on=["unique_id", "ds"], how="left")
-    final = final.merge(models.recent_mean(series, h, level), on=["unique_id", "ds"], how="left")
+        bar = tqdm(total=0, desc="forecast", unit="batch")
 
-    selection = _select(keys, n_obs, backtest, candidates, bt)
-    forecast = _assemble(final, selection, products, level)
-    backtest = backtest.rename(columns={"ds": "period", "y": "actual"}).drop(columns="unique_id")
-    return ForecastResult(forecast, selection.drop(columns="unique_id"), backtest, level)
+    def _total(n: int) -> None:
+        if bar is not None:
+            bar.total = n
+            bar.refresh()
 
+    try:
+        core = forecast_core(series[["unique_id", "ds", "y", "promo"]], future[["unique_id", "ds", "promo"]], family,
+                             revenue, engine_config(params, exog=("promo",)), params,
+                             progress=bar.update if bar is not None else None, on_tasks=_total)
+    finally:
+        if bar is not None:
+            bar.close()
 
-def _select(keys: pd.DataFrame, n_obs: pd.Series, backtest: pd.DataFrame, candidates: list[str], bt: int) -> pd.DataFrame:
-    sel = keys.copy()
-    sel["history_months"] = sel["unique_id"].map(n_obs).astype(int)
-    actual = backtest.groupby("unique_id")["y"].sum()
-    sel["backtest_units"] = sel["unique_id"].map(actual)
-    errors = pd.DataFrame({m: _abs_error(backtest, m) for m in candidates}) if candidates else pd.DataFrame()
-    for m in candidates:
-        sel[f"wape_{m}"] = sel["unique_id"].map(errors[m] / actual.replace(0, np.nan))
-    if candidates:
-        # lowest absolute error wins; on a tie the simpler model (listed first) is kept
-        best = errors[candidates].idxmin(axis=1)
-        sel["model"] = sel["unique_id"].map(best)
-    else:
-        sel["model"] = np.nan
-    has_bt = sel["unique_id"].isin(errors.index)
-    sel["reason"] = np.where(has_bt, f"lowest error over the last {bt} months",
-                             f"history shorter than {SEASON + bt} months: mean of the last 3 months")
-    sel["model"] = sel["model"].where(has_bt, "recent_mean")
-    sel["wape_chosen"] = [row.get(f"wape_{row['model']}", np.nan) for _, row in sel.iterrows()]
-    return sel
+    lv = params.interval_levels
+    model_cols = [c for c in core.forecast.columns if c in [*PREFERENCE, "family_profile", "zero"]]
+    chosen_cols = ["forecast"] + [f"forecast-{s}-{lvl}" for lvl in lv for s in ("lo", "hi")]
+    fc = core.forecast.merge(keys, on="unique_id").merge(core.selection[["unique_id", "model"]], on="unique_id")
+    end = fc["sku"].map(products.set_index("sku")["end_period"])
+    fc.loc[end.notna() & (fc["ds"] > end), model_cols + chosen_cols] = 0.0
+    fc["family"] = fc["sku"].map(family_of_sku)
+    forecast = (fc.rename(columns={"ds": "period"})[["sku", "region", "family", "period", "model", *chosen_cols, *model_cols]]
+                .sort_values(["sku", "region", "period"], ignore_index=True))
 
-
-def _assemble(final: pd.DataFrame, selection: pd.DataFrame, products: pd.DataFrame, level: int) -> pd.DataFrame:
-    out = final.merge(selection[["unique_id", "model"]], on="unique_id", how="left")
-    lo, hi = f"-lo-{level}", f"-hi-{level}"
-    out["forecast"] = np.nan
-    out["forecast" + lo] = np.nan
-    out["forecast" + hi] = np.nan
-    for model in out["model"].unique():
-        rows = out["model"] == model
-        out.loc[rows, "forecast"] = out.loc[rows, model]
-        out.loc[rows, "forecast" + lo] = out.loc[rows, model + lo]
-        out.loc[rows, "forecast" + hi] = out.loc[rows, model + hi]
-    end = out["sku"].map(products.set_index("sku")["end_period"])
-    stopped = end.notna() & (out["ds"] > end)
-    num = [c for c in out.columns if c not in ("unique_id", "sku", "region", "ds", "model")]
-    out.loc[stopped, num] = 0.0
-    out = out.rename(columns={"ds": "period"}).drop(columns="unique_id")
-    first = ["sku", "region", "period", "model", "forecast", "forecast" + lo, "forecast" + hi]
-    return out[first + [c for c in out.columns if c not in first]].sort_values(["sku", "region", "period"],
-                                                                                 ignore_index=True)
+    bt = core.backtest.merge(keys, on="unique_id").rename(columns={"ds": "period", "y": "actual"})
+    bt["family"] = bt["sku"].map(family_of_sku)
+    bt_cols = [c for c in bt.columns if c in PREFERENCE]
+    backtest = bt[["sku", "region", "family", "cutoff", "period", "actual", *chosen_cols, *bt_cols]].sort_values(
+        ["sku", "region", "cutoff", "period"], ignore_index=True)
+    selection = core.selection.merge(keys, on="unique_id")
+    selection["family"] = selection["sku"].map(family_of_sku)
+    selection = selection.drop(columns="unique_id")
+    first = ["sku", "region", "family", "segment", "model", "runner_up", "mase", "runner_up_mase", "wape", "bias_pct"]
+    selection = selection[first + [c for c in selection.columns if c not in first]]
+    scores = core.scores.merge(keys, on="unique_id").drop(columns="unique_id")
+    return ForecastResult(
+        forecast=forecast,
+        selection=selection.sort_values(["family", "sku", "region"], ignore_index=True),
+        backtest=backtest,
+        scores=scores,
+        levels=aggregate_levels(forecast, ["forecast"], ["period"]),
+        level_accuracy=level_accuracy(backtest.dropna(subset=["forecast"])),
+        level=params.interval_level,
+    )

@@ -1,11 +1,11 @@
-"""Backtest accuracy summaries for the demand workbook."""
+"""Summaries of a forecast run for the demand workbook."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ..variance import wape
+from .models import MODEL_LABELS
 
 
 def plan_units(forecast: pd.DataFrame) -> pd.DataFrame:
@@ -13,30 +13,42 @@ def plan_units(forecast: pd.DataFrame) -> pd.DataFrame:
     return forecast[["sku", "region", "period", "forecast"]].rename(columns={"forecast": "units"})
 
 
-def backtest_accuracy(backtest: pd.DataFrame, selection: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
-    """WAPE over the backtest months per family (and in total) for each candidate and for the model kept
-    per series. Columns: ``family``, ``series``, ``actual_units``, ``wape_<model>`` …, ``wape_chosen``."""
-    models = [c for c in backtest.columns if c not in ("sku", "region", "period", "actual")]
-    bt = backtest.merge(selection[["sku", "region", "model"]], on=["sku", "region"], how="left")
-    bt["chosen"] = np.nan
-    for m in models:
-        rows = bt["model"] == m
-        bt.loc[rows, "chosen"] = bt.loc[rows, m]
-    bt["family"] = bt["sku"].map(products.set_index("sku")["family"])
-    rows = []
-    for fam, g in [*bt.groupby("family"), ("All families", bt)]:
-        row = {"family": fam, "series": int(g[["sku", "region"]].drop_duplicates().shape[0]),
-               "actual_units": float(g["actual"].sum())}
-        for m in [*models, "chosen"]:
-            row[f"wape_{m}"] = wape(g["actual"], g[m])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def model_counts(selection: pd.DataFrame) -> pd.DataFrame:
-    """How many series each model was kept for, and why."""
-    return (selection.groupby(["model", "reason"], as_index=False).size().rename(columns={"size": "series"})
-            .sort_values("series", ascending=False, ignore_index=True))
+    """How many series each model won, their median backtest MASE and how often each was runner-up."""
+    wins = selection.groupby("model").agg(series=("model", "size"), median_mase=("mase", "median"))
+    runner = selection["runner_up"].value_counts().rename("runner_up_of")
+    out = wins.join(runner, how="left").fillna({"runner_up_of": 0}).reset_index()
+    out["method"] = out["model"].map(MODEL_LABELS).fillna(out["model"])
+    out["runner_up_of"] = out["runner_up_of"].astype(int)
+    return out[["model", "method", "series", "median_mase", "runner_up_of"]].sort_values(
+        "series", ascending=False, ignore_index=True)
+
+
+def segment_summary(selection: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
+    """Per ABC class × Syntetos–Boylan class (and lifecycle): series, the models kept, backtest errors and
+    interval coverage."""
+    sel = selection.assign(group=np.where(selection["lifecycle"] == "established",
+                                          selection["abc"] + " · " + selection["sb_class"], selection["lifecycle"]))
+    agg: dict[str, tuple[str, str]] = {"series": ("model", "size"), "median_mase": ("mase", "median"),
+                                       "median_wape": ("wape", "median")}
+    for lv in levels:
+        agg[f"coverage_{lv}"] = (f"coverage_{lv}", "mean")
+    out = sel.groupby("group").agg(**agg)
+    out["models_kept"] = sel.groupby("group")["model"].agg(lambda s: ", ".join(
+        f"{m} {n}" for m, n in s.value_counts().items()))
+    return out.reset_index().rename(columns={"group": "segment"})
+
+
+def coverage_summary(backtest: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
+    """Empirical coverage of the chosen models' intervals over all backtest points, against the nominal level."""
+    rows = []
+    for lv in levels:
+        lo, hi = backtest[f"forecast-lo-{lv}"], backtest[f"forecast-hi-{lv}"]
+        ok = lo.notna() & hi.notna()
+        inside = ((backtest["actual"] >= lo) & (backtest["actual"] <= hi))[ok]
+        rows.append({"interval": f"{lv} %", "nominal": lv / 100, "empirical": float(inside.mean()) if ok.any() else np.nan,
+                     "points": int(ok.sum())})
+    return pd.DataFrame(rows)
 
 
 def largest_skus(sales: pd.DataFrame, n: int, months: int = 12) -> list[str]:

@@ -1,18 +1,17 @@
-"""Forecast models. Each takes long training data and returns long forecasts with interval columns.
+"""Forecast models, in a registry: statsforecast's (vectorised over series) and Prophet (one series at a time).
 
-Training frames have ``unique_id``, ``ds`` (month start), ``y`` and optionally ``promo``; outputs have
-``unique_id``, ``ds``, ``<model>``, ``<model>-lo-<level>``, ``<model>-hi-<level>`` (statsforecast's naming).
+Every model produces long frames with ``unique_id``, ``ds``, ``<model>`` and ``<model>-lo-<L>`` /
+``<model>-hi-<L>`` for each interval level (statsforecast's naming).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import os
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
-from statistics import NormalDist
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,10 +20,23 @@ SEASON = 12  # monthly data, yearly season
 
 
 @dataclass(frozen=True)
-class ProphetSettings:
-    level: int = 80
-    algorithm: str = "LBFGS"
-    uncertainty_samples: int = 300
+class EngineConfig:
+    """Settings of one forecasting run (data goes in the call, settings here)."""
+
+    horizon: int = 18
+    levels: tuple[int, ...] = (80, 95)
+    bt_horizon: int = 6  # months ahead scored at each backtest origin
+    bt_windows: int = 3  # rolling origins
+    bt_step: int = 3  # months between origins
+    prophet_algorithm: str = "LBFGS"
+    prophet_uncertainty_samples: int = 300
+    exog: tuple[str, ...] = ()  # regressor columns (Prophet), present in history and future frames
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bt_span(self) -> int:
+        """Months at the end of the history that the backtest forecasts."""
+        return self.bt_horizon + (self.bt_windows - 1) * self.bt_step
 
 
 def quiet_cmdstan() -> None:
@@ -33,105 +45,133 @@ def quiet_cmdstan() -> None:
     logging.getLogger("prophet").setLevel(logging.WARNING)
 
 
+def _stats_factories() -> dict[str, Callable[[int], Any]]:
+    from statsforecast.models import (
+        ARIMA,
+        AutoARIMA,
+        AutoETS,
+        AutoTheta,
+        CrostonClassic,
+        CrostonSBA,
+        HistoricAverage,
+        SeasonalNaive,
+    )
+    from statsforecast.models import TSB as _TSB
+    from statsforecast.utils import ConformalIntervals
+
+    def conformal(h: int) -> Any:
+        return ConformalIntervals(h=h, n_windows=2)
+
+    return {
+        "seasonal_naive": lambda h: SeasonalNaive(season_length=SEASON, alias="seasonal_naive"),
+        "theta": lambda h: AutoTheta(season_length=SEASON, alias="theta"),
+        "ets": lambda h: AutoETS(season_length=SEASON, alias="ets"),
+        # the "airline" model ARIMA(0,1,1)(0,1,1)12: on Stallion 24x faster than AutoARIMA's search and more
+        # accurate (docs/benchmarks.md); AutoARIMA stays available for the classes a user opts into
+        "arima": lambda h: ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), season_length=SEASON, alias="arima"),
+        "auto_arima": lambda h: AutoARIMA(season_length=SEASON, alias="auto_arima"),
+        # intermittent-demand models have no native intervals: conformal ones from their own errors
+        "croston": lambda h: CrostonClassic(alias="croston", prediction_intervals=conformal(h)),
+        "sba": lambda h: CrostonSBA(alias="sba", prediction_intervals=conformal(h)),
+        "tsb": lambda h: _TSB(alpha_d=0.1, alpha_p=0.1, alias="tsb", prediction_intervals=conformal(h)),
+        "historic_average": lambda h: HistoricAverage(alias="historic_average"),
+    }
+
+
+STATS_MODELS = ("seasonal_naive", "theta", "ets", "arima", "auto_arima", "croston", "sba", "tsb", "historic_average")
+ARIMA_MIN_TRAIN = 2 * SEASON + 2  # seasonal and ordinary differencing need two years and a bit
+NO_FORWARD = {"croston", "sba", "tsb"}  # statsforecast cannot reuse a fit across backtest windows for these
+MODEL_LABELS = {
+    "seasonal_naive": "seasonal naive", "theta": "Theta (auto)", "ets": "ETS (auto)",
+    "arima": "ARIMA(0,1,1)(0,1,1)12 (airline)", "auto_arima": "ARIMA (auto)",
+    "croston": "Croston", "sba": "Croston SBA", "tsb": "TSB", "historic_average": "historic average",
+    "prophet": "Prophet", "combo": "mean of the best models", "family_profile": "family profile × own level",
+    "zero": "zero (no recent demand)",
+}
+
+
 def future_months(last: pd.Timestamp, h: int) -> pd.DatetimeIndex:
+    """The ``h`` months after ``last``."""
     return pd.date_range(last + pd.offsets.MonthBegin(1), periods=h, freq="MS")
 
 
-def seasonal_naive(train: pd.DataFrame, h: int, level: int) -> pd.DataFrame:
-    """Last year's same month, with statsforecast's intervals. Series need ≥ 12 months."""
+def cutoffs_for(last: pd.Timestamp, cfg: EngineConfig) -> list[pd.Timestamp]:
+    """Backtest origins: the last month of training data of each window, oldest first."""
+    first = last - pd.DateOffset(months=cfg.bt_span)
+    return [first + pd.DateOffset(months=i * cfg.bt_step) for i in range(cfg.bt_windows)]
+
+
+def stats_tournament(
+    train: pd.DataFrame, models: list[str], cfg: EngineConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest (rolling origin) and final forecast of statsforecast models for series that share a
+    candidate list. Returns (cv, forecast) frames; cv has ``cutoff`` and ``y``."""
     from statsforecast import StatsForecast
-    from statsforecast.models import SeasonalNaive
 
-    sf = StatsForecast(models=[SeasonalNaive(season_length=SEASON)], freq="MS", n_jobs=1)
-    out = sf.forecast(df=train[["unique_id", "ds", "y"]], h=h, level=[level])
-    out = out.rename(columns=lambda c: c.replace("SeasonalNaive", "seasonal_naive"))
-    return _clip(out.reset_index(drop="unique_id" in out.columns))
-
-
-def recent_mean(train: pd.DataFrame, h: int, level: int) -> pd.DataFrame:
-    """Mean of the last three months (for series too short for anything seasonal); the interval is the
-    normal approximation with the series' month-to-month standard deviation."""
-    z = NormalDist().inv_cdf(0.5 + level / 200)
-    rows = []
-    for uid, g in train.groupby("unique_id", sort=False):
-        y = g.sort_values("ds")["y"].to_numpy(dtype=float)
-        mean = float(y[-3:].mean())
-        sd = float(y.std(ddof=1)) if len(y) > 1 else mean * 0.5
-        for ds in future_months(g["ds"].max(), h):
-            rows.append((uid, ds, mean, mean - z * sd, mean + z * sd))
-    out = pd.DataFrame(rows, columns=["unique_id", "ds", "recent_mean", f"recent_mean-lo-{level}",
-                                      f"recent_mean-hi-{level}"])
-    return _clip(out)
-
-
-def _prophet_one(task: tuple[str, pd.DataFrame, pd.DataFrame, ProphetSettings]) -> pd.DataFrame:
-    """Fit Prophet on one series and forecast the given future months (runs in a worker process)."""
-    from prophet import Prophet
-
-    quiet_cmdstan()
-    uid, train, future, settings = task
-    use_promo = "promo" in train and train["promo"].abs().sum() > 0
-    model = Prophet(
-        yearly_seasonality=len(train) >= 2 * SEASON,
-        weekly_seasonality=False,
-        daily_seasonality=False,
-        interval_width=settings.level / 100,
-        uncertainty_samples=settings.uncertainty_samples,
-    )
-    if use_promo:
-        model.add_regressor("promo")
-    cols = ["ds", "y", "promo"] if use_promo else ["ds", "y"]
+    factories = _stats_factories()
+    data = train[["unique_id", "ds", "y"]]
+    levels = list(cfg.levels)
+    refit = bool(set(models) & NO_FORWARD)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(train[cols], algorithm=settings.algorithm)
-        pred = model.predict(future[["ds", "promo"]] if use_promo else future[["ds"]])
-    lv = settings.level
-    out = pd.DataFrame({
-        "unique_id": uid,
-        "ds": pred["ds"].to_numpy(),
-        "prophet": pred["yhat"].to_numpy(),
-        f"prophet-lo-{lv}": pred.get("yhat_lower", pred["yhat"]).to_numpy(),
-        f"prophet-hi-{lv}": pred.get("yhat_upper", pred["yhat"]).to_numpy(),
-    })
-    return _clip(out)
+        sf = StatsForecast(models=[factories[m](cfg.bt_horizon) for m in models], freq="MS", n_jobs=1)
+        cv = sf.cross_validation(df=data, h=cfg.bt_horizon, n_windows=cfg.bt_windows, step_size=cfg.bt_step,
+                                 level=levels, refit=refit)
+        sf = StatsForecast(models=[factories[m](cfg.horizon) for m in models], freq="MS", n_jobs=1)
+        fc = sf.forecast(df=data, h=cfg.horizon, level=levels)
+    return _tidy(cv), _tidy(fc)
 
 
-def prophet(
-    train: pd.DataFrame,
-    future: pd.DataFrame,
-    settings: ProphetSettings,
-    workers: int = 0,
-    progress: Callable[[int], None] | None = None,
-) -> pd.DataFrame:
-    """Prophet per series, in parallel over processes. ``future`` has ``unique_id``, ``ds`` (and ``promo``)."""
-    import prophet as _prophet  # noqa: F401  # imported before the pool: forked workers then clean up CmdStan's temp dirs
-
-    quiet_cmdstan()
-    fut = dict(tuple(future.groupby("unique_id", sort=False)))
-    tasks = [(uid, g, fut[uid], settings) for uid, g in train.groupby("unique_id", sort=False) if uid in fut]
-    if not tasks:
-        return pd.DataFrame(columns=["unique_id", "ds", "prophet"])
-    n = workers or os.cpu_count() or 1
-    results: list[pd.DataFrame] = []
-    if n == 1 or len(tasks) < 4:
-        for task in tasks:
-            results.append(_prophet_one(task))
-            if progress:
-                progress(1)
-    else:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-        with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-            for res in pool.map(_prophet_one, tasks, chunksize=max(1, len(tasks) // (4 * n))):
-                results.append(res)
-                if progress:
-                    progress(1)
-    return pd.concat(results, ignore_index=True)
-
-
-def _clip(frame: pd.DataFrame) -> pd.DataFrame:
-    """Demand is never negative: clip point forecasts and bounds at zero."""
-    num = frame.select_dtypes(include=[np.number]).columns
-    frame[num] = frame[num].clip(lower=0)
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reset_index() if "unique_id" not in frame.columns else frame
+    num = [c for c in frame.columns if c not in ("unique_id", "ds", "cutoff", "y")]
+    frame[num] = frame[num].clip(lower=0)  # demand is never negative
     return frame
+
+
+def _seed(uid: str) -> int:
+    """A stable seed per series, so Prophet's sampled intervals are the same in any process or cluster."""
+    return int.from_bytes(hashlib.sha256(uid.encode()).digest()[:4], "little")
+
+
+def _prophet_fit_predict(
+    train: pd.DataFrame, future: pd.DataFrame, cfg: EngineConfig, uid: str
+) -> pd.DataFrame:
+    from prophet import Prophet
+
+    exog = [c for c in cfg.exog if c in train.columns and train[c].abs().sum() > 0 and train[c].nunique() > 1]
+    model = Prophet(yearly_seasonality=len(train) >= 2 * SEASON, weekly_seasonality=False,
+                    daily_seasonality=False, uncertainty_samples=0)
+    for col in exog:
+        model.add_regressor(col)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(train[["ds", "y", *exog]], algorithm=cfg.prophet_algorithm)
+        point = model.predict(future[["ds", *exog]])["yhat"].to_numpy()
+        out = pd.DataFrame({"unique_id": uid, "ds": future["ds"].to_numpy(), "prophet": point})
+        if cfg.prophet_uncertainty_samples > 0:
+            model.uncertainty_samples = cfg.prophet_uncertainty_samples
+            np.random.seed(_seed(uid))
+            samples = model.predictive_samples(future[["ds", *exog]])["yhat"]
+            for lv in cfg.levels:
+                out[f"prophet-lo-{lv}"] = np.percentile(samples, 50 - lv / 2, axis=1)
+                out[f"prophet-hi-{lv}"] = np.percentile(samples, 50 + lv / 2, axis=1)
+    return out
+
+
+def prophet_tournament(
+    train: pd.DataFrame, future: pd.DataFrame, cfg: EngineConfig
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prophet per series: one fit per backtest origin and a final fit; regressors from ``cfg.exog``."""
+    quiet_cmdstan()
+    cvs, fcs = [], []
+    fut = dict(tuple(future.groupby("unique_id", sort=False)))
+    for uid, g in train.groupby("unique_id", sort=False):
+        g = g.sort_values("ds")
+        for cutoff in cutoffs_for(g["ds"].max(), cfg):
+            fit_on = g[g["ds"] <= cutoff]
+            test = g[(g["ds"] > cutoff) & (g["ds"] <= cutoff + pd.DateOffset(months=cfg.bt_horizon))]
+            pred = _prophet_fit_predict(fit_on, test, cfg, uid)
+            cvs.append(pred.assign(cutoff=cutoff, y=test["y"].to_numpy()))
+        fcs.append(_prophet_fit_predict(g, fut[uid], cfg, uid))
+    return _tidy(pd.concat(cvs, ignore_index=True)), _tidy(pd.concat(fcs, ignore_index=True))
