@@ -28,6 +28,7 @@ from sop_lib.params import ForecastParams
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 HOLD = 12
+PROPHET_CLASSES: tuple[str, ...] = ("A", "B")
 EVENTS = ["easter_day", "good_friday", "new_year", "christmas", "labor_day", "independence_day",
           "revolution_day_memorial", "regional_games", "fifa_u_17_world_cup", "football_gold_cup", "beer_capital",
           "music_fest"]
@@ -110,7 +111,7 @@ def run(name: str, data: pd.DataFrame, family: pd.Series, revenue: pd.Series, ex
     n = train["unique_id"].nunique()
     print(f"\n== {name}: {n} series, train {train['ds'].min():%Y-%m} – {cut:%Y-%m}, test {HOLD} months", flush=True)
 
-    params = ForecastParams(horizon_months=HOLD)
+    params = ForecastParams(horizon_months=HOLD, prophet_classes=PROPHET_CLASSES)
     t0 = time.perf_counter()
     core = forecast_core(train, test.drop(columns="y"), family, revenue, engine_config(params, exog=exog), params)
     t_engine = time.perf_counter() - t0
@@ -137,7 +138,10 @@ def main() -> None:
     ap.add_argument("--data", default="stallion,demo")
     ap.add_argument("--limit", type=int, default=0, help="Stallion: only the N largest series (0 = all 350)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--prophet-classes", default="A,B", help="ABC classes Prophet competes for (engine)")
     args = ap.parse_args()
+    global PROPHET_CLASSES
+    PROPHET_CLASSES = tuple(c for c in args.prophet_classes.split(",") if c)
     rows = []
     for name in args.data.split(","):
         loaded = load_stallion(args.limit) if name == "stallion" else load_demo()

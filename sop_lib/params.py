@@ -25,6 +25,7 @@ class ForecastParams(_Strict):
     backtest_horizon: int = Field(6, ge=1, le=24, description="months ahead scored at each origin")
     backtest_step: int = Field(3, ge=1, le=12, description="months between origins")
     interval_levels: tuple[int, ...] = Field((80, 95), min_length=1, description="prediction intervals, in %")
+    calibrate_intervals: bool = Field(True, description="widen intervals to their backtest coverage")
     min_history_months: int = Field(24, ge=13, description="shorter series are new items: family profile")
     combine_best: int = Field(4, ge=0, le=9, description="candidate 'combo' combines each series' k best; 0 = none")
     combine_method: Literal["mean", "median"] = "mean"

@@ -171,3 +171,20 @@ def test_abc_by_revenue_share() -> None:
     # revenue 50, 30, 15, 5 (total 100): shares before each are 0, .50, .80, .95 → A, A, B, C
     rev = pd.Series({"w": 30.0, "x": 50.0, "y": 5.0, "z": 15.0})
     assert abc_classes(rev).to_dict() == {"w": "A", "x": "A", "y": "C", "z": "B"}
+
+
+def test_interval_calibration_on_a_hand_example() -> None:
+    from sop_lib.forecast.select import apply_calibration, calibration_factors
+
+    # one model, forecast 100 with an 80 % interval 90 … 110 (half-width 10); actuals 105, 90, 120, 60:
+    # errors 5, 10, 20, 40 → ratios 0.5, 1, 2, 4; their 80 % quantile (linear) = 2 + 0.4 × (4 − 2) = 2.8
+    cv = pd.DataFrame({"unique_id": "s", "y": [105.0, 90.0, 120.0, 60.0], "forecast": 100.0,
+                       "forecast-lo-80": 90.0, "forecast-hi-80": 110.0})
+    model_of = pd.Series({"s": "ets"})
+    factors = calibration_factors(cv, model_of, (80,), min_points=1).set_index("model")["factor"]
+    assert factors["ets"] == pytest.approx(2.8)
+    fc = pd.DataFrame({"unique_id": ["s"], "forecast": [50.0], "forecast-lo-80": [45.0], "forecast-hi-80": [60.0]})
+    out = apply_calibration(fc, model_of, calibration_factors(cv, model_of, (80,), min_points=1), (80,))
+    # 50 − 2.8 × 5 = 36; 50 + 2.8 × 10 = 78
+    assert out.loc[0, "forecast-lo-80"] == pytest.approx(36.0)
+    assert out.loc[0, "forecast-hi-80"] == pytest.approx(78.0)

@@ -22,7 +22,16 @@ from .models import STATS_MODELS, EngineConfig, cutoffs_for, future_months
 from .profile import family_indices, family_profile, zero_forecast
 from .reconcile import aggregate_levels, level_accuracy
 from .segment import candidates_for, segment_series
-from .select import add_combination, choose, coverage, mase_scale, pick_columns, score_models
+from .select import (
+    add_combination,
+    apply_calibration,
+    calibration_factors,
+    choose,
+    coverage,
+    mase_scale,
+    pick_columns,
+    score_models,
+)
 from .tournament import BatchTask, run_batch
 
 # simpler first: on a tie the simpler model is kept
@@ -36,6 +45,7 @@ class CoreResult:
     backtest: pd.DataFrame  # unique_id, cutoff, ds, y, <model>…, forecast, forecast-lo/hi-<L>
     selection: pd.DataFrame  # one row per series: segment, candidates, model, runner-up, errors, coverage
     scores: pd.DataFrame  # unique_id, model, mae, wape, mase, bias_pct
+    calibration: pd.DataFrame  # model, level, factor, points: interval widening learnt on the backtest
 
 
 def _batches(ids: list[str], size: int, workers: int) -> list[list[str]]:
@@ -109,18 +119,22 @@ def forecast_core(
     ])
     fc = pick_columns(fc, model_of, levels)
     cv = pick_columns(cv, model_of, levels)
+    raw_coverage = coverage(cv, levels)
+    factors = calibration_factors(cv, model_of, levels)
+    if params.calibrate_intervals:
+        fc = apply_calibration(fc, model_of, factors, levels)
 
     selection = seg.merge(chosen, on="unique_id", how="left")
     selection["model"] = selection["unique_id"].map(model_of)
     selection["candidates"] = selection["candidates"].map(", ".join)
-    selection = selection.merge(coverage(cv, levels), on="unique_id", how="left")
+    selection = selection.merge(raw_coverage, on="unique_id", how="left")
     selection["reason"] = np.select(
         [selection["lifecycle"] == "new", selection["lifecycle"] == "inactive"],
         [f"new item (< {params.min_history_months} months): family profile scaled to its level",
          "no demand in the last 24 months: zero"],
         default=f"lowest backtest error over {cfg.bt_windows} origins × {cfg.bt_horizon} months",
     )
-    return CoreResult(fc, cv, selection, scores)
+    return CoreResult(fc, cv, selection, scores, factors)
 
 
 @dataclass
@@ -133,6 +147,7 @@ class ForecastResult:
     scores: pd.DataFrame
     levels: pd.DataFrame
     level_accuracy: pd.DataFrame
+    calibration: pd.DataFrame
     level: int  # the interval level shown in charts
 
 
@@ -245,5 +260,6 @@ def build_forecast(
         scores=scores,
         levels=aggregate_levels(forecast, ["forecast"], ["period"]),
         level_accuracy=level_accuracy(backtest.dropna(subset=["forecast"])),
+        calibration=core.calibration,
         level=params.interval_level,
     )

@@ -30,8 +30,9 @@ def aggregate_levels(frame: pd.DataFrame, values: list[str], time: list[str]) ->
 
 
 def level_accuracy(backtest: pd.DataFrame) -> pd.DataFrame:
-    """WAPE and bias of the chosen forecast over the backtest at each level (actuals and forecasts summed
-    to the level first, per origin and month). Columns ``level``, ``series``, ``wape``, ``bias_pct``."""
+    """WAPE of the chosen forecast over the backtest at each level (actuals and forecasts summed to the
+    level first, per origin and month). Columns ``level``, ``series``, ``wape``. (Bias is the same at every
+    level: the sums are.)"""
     agg = aggregate_levels(backtest, ["actual", "forecast"], ["cutoff", "period"])
     rows = []
     for level in LEVELS:
@@ -40,6 +41,5 @@ def level_accuracy(backtest: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "level": level, "series": int(g["key"].nunique()),
             "wape": float((g["actual"] - g["forecast"]).abs().sum() / total) if total else np.nan,
-            "bias_pct": float((g["forecast"] - g["actual"]).sum() / g["actual"].sum() * 100) if total else np.nan,
         })
     return pd.DataFrame(rows)

@@ -125,3 +125,44 @@ def coverage(cv_chosen: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
         inside = ((cv_chosen["y"] >= lo) & (cv_chosen["y"] <= hi)).where(lo.notna() & hi.notna())
         out[f"coverage_{lv}"] = inside.groupby(cv_chosen["unique_id"]).mean()
     return out.reset_index()
+
+
+def calibration_factors(
+    cv_chosen: pd.DataFrame, model_of: pd.Series, levels: tuple[int, ...], min_points: int = 30
+) -> pd.DataFrame:
+    """How much each model's intervals must be widened (or narrowed) so that, over the backtest, the
+    nominal share of actuals falls inside: per model and level, the ``level`` % quantile of
+    |actual − forecast| / (half-width on the side of the error). Models with fewer than ``min_points``
+    backtest points share the factor of all models pooled. Columns ``model``, ``level``, ``factor``, ``points``.
+    """
+    d = cv_chosen.assign(model=cv_chosen["unique_id"].map(model_of))
+    rows = []
+    for lv in levels:
+        lo, hi = d[f"forecast-lo-{lv}"], d[f"forecast-hi-{lv}"]
+        above = d["y"] >= d["forecast"]
+        half = np.where(above, hi - d["forecast"], d["forecast"] - lo)
+        ratio = pd.Series(np.abs(d["y"] - d["forecast"]) / np.where(half > 0, half, np.nan), index=d.index)
+        ok = ratio.notna() & np.isfinite(ratio)
+        pooled = float(ratio[ok].quantile(lv / 100)) if ok.sum() else 1.0
+        for model, g in ratio[ok].groupby(d.loc[ok, "model"]):
+            factor = float(g.quantile(lv / 100)) if len(g) >= min_points else pooled
+            rows.append({"model": model, "level": lv, "factor": factor, "points": int(len(g))})
+        rows.append({"model": "*", "level": lv, "factor": pooled, "points": int(ok.sum())})
+    out = pd.DataFrame(rows, columns=["model", "level", "factor", "points"])
+    out["factor"] = out["factor"].clip(0.5, 10.0)  # guard against degenerate backtests
+    return out
+
+
+def apply_calibration(
+    frame: pd.DataFrame, model_of: pd.Series, factors: pd.DataFrame, levels: tuple[int, ...]
+) -> pd.DataFrame:
+    """Scale each series' chosen interval around its point forecast by its model's factor (bounds ≥ 0)."""
+    out = frame.copy()
+    model = out["unique_id"].map(model_of)
+    for lv in levels:
+        f = factors[factors["level"] == lv].set_index("model")["factor"]
+        scale = model.map(f).fillna(f.get("*", 1.0)).to_numpy()
+        point = out["forecast"].to_numpy()
+        out[f"forecast-lo-{lv}"] = np.clip(point - (point - out[f"forecast-lo-{lv}"].to_numpy()) * scale, 0, None)
+        out[f"forecast-hi-{lv}"] = point + (out[f"forecast-hi-{lv}"].to_numpy() - point) * scale
+    return out
