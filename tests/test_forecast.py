@@ -188,3 +188,19 @@ def test_interval_calibration_on_a_hand_example() -> None:
     # 50 − 2.8 × 5 = 36; 50 + 2.8 × 10 = 78
     assert out.loc[0, "forecast-lo-80"] == pytest.approx(36.0)
     assert out.loc[0, "forecast-hi-80"] == pytest.approx(78.0)
+
+
+def test_prophet_fits_leave_no_cmdstan_files_behind() -> None:
+    """cmdstanpy cleans its temporary folder only at interpreter exit, which killed kernels and long-lived
+    workers never reach: each fit must remove its own files."""
+    import os
+
+    import cmdstanpy
+
+    from sop_lib.forecast.models import EngineConfig, _prophet_fit_predict
+
+    history = pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=40, freq="MS"), "y": np.arange(40.0) % 12 + 10})
+    before = set(os.listdir(cmdstanpy._TMPDIR))
+    out = _prophet_fit_predict(history, history[["ds"]].tail(6), EngineConfig(levels=(80, 95)), "x")
+    assert len(out) == 6
+    assert set(os.listdir(cmdstanpy._TMPDIR)) == before

@@ -69,7 +69,8 @@ def forecast_core(
     ``train``: ``unique_id``, ``ds`` (month start, complete months), ``y`` and the regressors named in
     ``cfg.exog``; ``future``: ``unique_id``, ``ds`` and the same regressors. ``family`` (by unique_id)
     groups series for new items' profiles; ``revenue`` (by unique_id) drives the ABC class.
-    ``on_tasks(n)`` is told the number of parallel tasks before they start (for a progress bar).
+    ``on_tasks(n)`` is told the number of series to fit before work starts; ``progress(k)`` is called as
+    each batch of ``k`` series finishes (for a progress bar).
     """
     import os
 
@@ -89,8 +90,9 @@ def forecast_core(
         for b in _batches(ids, params.batch_size, workers)
     ]
     if on_tasks:
-        on_tasks(len(tasks))
-    results = map_batches(run_batch, tasks, params.executor, params.workers, params.scheduler, progress)
+        on_tasks(len(ids))
+    results = map_batches(run_batch, tasks, params.executor, params.workers, params.scheduler, progress,
+                          weights=[len(t.candidates) for t in tasks])
     cv = pd.concat([r[0] for r in results], ignore_index=True) if results else pd.DataFrame(
         columns=["unique_id", "cutoff", "ds", "y"])
     fc = pd.concat([r[1] for r in results], ignore_index=True) if results else pd.DataFrame(columns=["unique_id", "ds"])
@@ -217,7 +219,7 @@ def build_forecast(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=0, desc="forecast", unit="batch")
+        bar = tqdm(total=0, desc="forecast", unit="series")
 
     def _total(n: int) -> None:
         if bar is not None:

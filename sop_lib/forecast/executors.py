@@ -24,23 +24,26 @@ def map_batches(
     workers: int = 0,
     scheduler: str = "",
     progress: Callable[[int], None] | None = None,
+    weights: Sequence[int] | None = None,
 ) -> list[R]:
-    """``[fn(t) for t in tasks]`` in parallel, results in task order; ``progress(1)`` after each task.
+    """``[fn(t) for t in tasks]`` in parallel, results in task order; ``progress(w)`` after each task,
+    with the task's weight (e.g. its number of series; 1 by default).
 
     ``local``: a process pool of ``workers`` (0 = all cores; 1 = in this process). Workers are forked, so
     they inherit imported libraries (Prophet is imported first: forked workers then clean up CmdStan's
     temporary files). ``dask``: the cluster at ``scheduler`` (``tcp://host:8786``); its workers need this
     package installed. Functions run by workers live in sop_lib, never in a notebook.
     """
+    w = list(weights) if weights is not None else [1] * len(tasks)
     if executor == "dask":
-        return _dask_map(fn, tasks, scheduler, progress)
+        return _dask_map(fn, tasks, scheduler, progress, w)
     n = workers or os.cpu_count() or 1
     if n == 1 or len(tasks) <= 1:
         out = []
-        for task in tasks:
+        for i, task in enumerate(tasks):
             out.append(fn(task))
             if progress:
-                progress(1)
+                progress(w[i])
         return out
     import prophet  # noqa: F401  # see docstring
 
@@ -51,11 +54,13 @@ def map_batches(
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             if progress:
-                progress(1)
+                progress(w[futures[fut]])
     return [results[i] for i in range(len(tasks))]
 
 
-def _dask_map(fn: Callable[[T], R], tasks: Sequence[T], scheduler: str, progress: Callable[[int], None] | None) -> list[R]:
+def _dask_map(
+    fn: Callable[[T], R], tasks: Sequence[T], scheduler: str, progress: Callable[[int], None] | None, weights: list[int]
+) -> list[R]:
     if not scheduler:
         raise SopError("executor 'dask' needs a scheduler address in params (forecast.scheduler: tcp://host:8786).")
     try:
@@ -74,7 +79,7 @@ def _dask_map(fn: Callable[[T], R], tasks: Sequence[T], scheduler: str, progress
         for fut in dask_completed(futures, loop=client.loop):  # this client is not the process default
             results[index[fut.key]] = fut.result()
             if progress:
-                progress(1)
+                progress(weights[index[fut.key]])
         return [results[i] for i in range(len(tasks))]
     finally:
         client.close()

@@ -134,6 +134,23 @@ def _seed(uid: str) -> int:
     return int.from_bytes(hashlib.sha256(uid.encode()).digest()[:4], "little")
 
 
+def _remove_fit_files(model: object) -> None:
+    """Delete the files CmdStan wrote for one fit (its output folder, data and init JSON). cmdstanpy only
+    cleans its temporary folder at interpreter exit, which killed kernels and long-lived Dask workers never
+    reach; forked workers share the parent's folder, so each fit removes exactly its own files."""
+    import os
+    import shutil
+
+    try:
+        runset = model.stan_backend.stan_fit.runset  # type: ignore[attr-defined]
+        shutil.rmtree(os.path.dirname(runset.csv_files[0]), ignore_errors=True)
+        for path in (runset._args.data, runset._args.inits):
+            if isinstance(path, str) and os.path.isfile(path):
+                os.remove(path)
+    except (AttributeError, IndexError, OSError):
+        pass  # best effort: a different cmdstanpy layout only means the files stay until exit
+
+
 def _prophet_fit_predict(
     train: pd.DataFrame, future: pd.DataFrame, cfg: EngineConfig, uid: str
 ) -> pd.DataFrame:
@@ -147,6 +164,7 @@ def _prophet_fit_predict(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(train[["ds", "y", *exog]], algorithm=cfg.prophet_algorithm)
+        _remove_fit_files(model)
         point = model.predict(future[["ds", *exog]])["yhat"].to_numpy()
         out = pd.DataFrame({"unique_id": uid, "ds": future["ds"].to_numpy(), "prophet": point})
         if cfg.prophet_uncertainty_samples > 0:
