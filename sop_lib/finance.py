@@ -45,7 +45,8 @@ def budget_gap(plan: pd.DataFrame, budget: pd.DataFrame, threshold_pct: float) -
     """Plan against budget per family and month, for the months both cover.
 
     Gap = plan − budget (positive: plan above budget), in units, revenue and gross margin; ``gap_pct`` =
-    revenue gap / budget revenue × 100; ``flag`` when |gap_pct| exceeds ``threshold_pct``.
+    revenue gap / budget revenue × 100; ``flag`` when |gap_pct| exceeds ``threshold_pct``, or when the plan has
+    revenue in a month the budget has none.
     """
     fam = plan.groupby(["family", "period"], as_index=False)[["units", "revenue", "cogs", "gross_margin"]].sum()
     bud = budget.rename(columns={"units": "budget_units", "revenue": "budget_revenue",
@@ -56,7 +57,8 @@ def budget_gap(plan: pd.DataFrame, budget: pd.DataFrame, threshold_pct: float) -
     out["gap_revenue"] = out["plan_revenue"] - out["budget_revenue"]
     out["gap_margin"] = out["plan_margin"] - out["budget_margin"]
     out["gap_pct"] = out["gap_revenue"] / out["budget_revenue"].replace(0, np.nan) * 100
-    out["flag"] = out["gap_pct"].abs() > threshold_pct
+    # money planned where finance budgeted none is a gap whatever the threshold (its % is undefined)
+    out["flag"] = (out["gap_pct"].abs() > threshold_pct) | ((out["budget_revenue"] == 0) & (out["plan_revenue"] != 0))
     cols = ["family", "period", "plan_units", "budget_units", "gap_units", "plan_revenue", "budget_revenue",
             "gap_revenue", "gap_pct", "plan_margin", "budget_margin", "gap_margin", "flag"]
     return out[cols].sort_values(["family", "period"], ignore_index=True)

@@ -108,6 +108,9 @@ def test_budget_gap_with_zero_budget_revenue_has_no_percentage() -> None:
     gap = budget_gap(plan, budget, threshold_pct=5.0)
     assert gap.loc[0, "gap_revenue"] == 5.0
     assert math.isnan(gap.loc[0, "gap_pct"])
+    assert bool(gap.loc[0, "flag"])  # 5.0 of revenue where finance budgeted none is a gap to raise
+    nothing = budget_gap(plan.assign(revenue=0.0, cogs=0.0, gross_margin=0.0, units=0.0), budget, threshold_pct=5.0)
+    assert not bool(nothing.loc[0, "flag"])  # neither plan nor budget: nothing to flag
 
 
 def test_gap_summary_per_family_and_total() -> None:
