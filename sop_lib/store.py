@@ -204,7 +204,8 @@ class Store:
         """One run of a cycle at a time. The OS releases the lock if the process dies."""
         import fcntl
 
-        path = self.cycle_dir(cycle) / ".run.lock"
+        self.cycle_dir(cycle)  # validates the cycle id
+        path = self.root / "data" / ".locks" / f"{cycle}.lock"  # outside the cycle: a refused run leaves it untouched
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a+") as fh:
             try:
