@@ -9,6 +9,7 @@ Two entry points with one engine underneath:
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,8 +73,6 @@ def forecast_core(
     ``on_tasks(n)`` is told the number of series to fit before work starts; ``progress(k)`` is called as
     each batch of ``k`` series finishes (for a progress bar).
     """
-    import os
-
     levels = cfg.levels
     seg = segment_series(train, revenue, params.min_history_months)
     seg["candidates"] = [
@@ -83,10 +82,10 @@ def forecast_core(
     fitted = seg[seg["lifecycle"] == "established"]
     ids = fitted["unique_id"].tolist()
     workers = params.workers or os.cpu_count() or 1
+    candidates = fitted.set_index("unique_id")["candidates"]
     tasks = [
         BatchTask(train[train["unique_id"].isin(b)], future[future["unique_id"].isin(b)],
-                  dict(zip(fitted.set_index("unique_id").loc[b].index, fitted.set_index("unique_id").loc[b, "candidates"],
-                           strict=True)), cfg)
+                  {uid: candidates[uid] for uid in b}, cfg)
         for b in _batches(ids, params.batch_size, workers)
     ]
     if on_tasks:
