@@ -228,6 +228,39 @@ class Store:
                 changed.append(src.name)
         return changed
 
+    # --- decision log (kept across cycles) ---------------------------------------------------
+    @property
+    def decisions_file(self) -> Path:
+        return self.root / "data" / "decisions" / "events.jsonl"
+
+    def read_decision_events(self) -> list[dict[str, Any]]:
+        path = self.decisions_file
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    @contextmanager
+    def decision_log(self) -> Iterator[list[dict[str, Any]]]:
+        """Read the events under an exclusive lock; events appended to the yielded list are written at the end
+        (append-only: earlier lines are never rewritten)."""
+        import fcntl
+
+        path = self.decisions_file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(".lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                events = self.read_decision_events()
+                n = len(events)
+                yield events
+                new = events[n:]
+                if new:
+                    with open(path, "a", encoding="utf-8") as fh:
+                        for ev in new:
+                            fh.write(json.dumps(ev, ensure_ascii=False, default=str) + "\n")
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     # --- snapshot ----------------------------------------------------------------------------
     def write_snapshot(
         self, cycle: str, tables: dict[str, pd.DataFrame], sources: dict[str, Path | None], warnings: pd.DataFrame

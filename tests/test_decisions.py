@@ -1,0 +1,95 @@
+"""The decision priority log: a round trip through the CLI with its history, and the pure functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sop_lib.decisions import DecisionError, add_event, close_event, open_items, replay, update_event
+from tests.conftest import make_root, sop
+
+
+def test_round_trip_through_the_cli_keeps_every_change(tmp_path: Path) -> None:
+    root = str(make_root(tmp_path / "p"))
+    add = sop("decision", "add", "--root", root, "--cycle", "2026-11", "--title", "Overtime on Bottling in August",
+              "--owner", "Ops director", "--function", "operations", "--priority", "high", "--due", "2026-12-10",
+              "--expected-kpi", "unmet demand units", "--expected-value", "-12000", "--review-cycle", "2027-09",
+              "--author", "ana", check=True)
+    assert "D-001 added" in add.stdout
+    sop("decision", "add", "--root", root, "--cycle", "2026-11", "--title", "Energy gap to budget", "--owner", "CFO",
+        "--function", "finance", "--priority", "medium", "--author", "ben", check=True)
+    sop("decision", "update", "D-001", "--root", root, "--set", "status=decided", "--set", "due=2026-12-15",
+        "--author", "carl", check=True)
+    sop("decision", "close", "D-001", "--root", root, "--decision", "Two Saturday shifts in July",
+        "--rationale", "cheaper than the lost margin", "--author", "ana", check=True)
+
+    open_list = sop("decision", "list", "--root", root, check=True).stdout
+    assert "D-002" in open_list and "D-001" not in open_list
+    assert "D-001" in sop("decision", "list", "--all", "--root", root, check=True).stdout
+
+    hist = sop("decision", "history", "D-001", "--root", root, check=True).stdout.splitlines()
+    actions = [line.split()[1:3] for line in hist[1:]]  # author, action
+    assert actions.count(["ana", "add"]) == 10  # 9 fields given + status open
+    assert actions.count(["carl", "update"]) == 2 and actions.count(["ana", "close"]) == 3
+
+    events = [json.loads(x) for x in (Path(root) / "data/decisions/events.jsonl").read_text().splitlines()]
+    assert [e["action"] for e in events] == ["add", "add", "update", "close"]
+    state = replay(events).set_index("id")
+    assert state.loc["D-001", "status"] == "closed" and state.loc["D-001", "due"] == "2026-12-15"
+    assert state.loc["D-001", "expected_value"] == -12000.0
+    assert state.loc["D-001", "created_by"] == "ana" and state.loc["D-001", "updated_by"] == "ana"
+    assert state.loc["D-001", "changes"] == 3
+
+
+def test_bad_values_are_all_reported_and_nothing_is_written(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "p")
+    proc = sop("decision", "add", "--root", str(root), "--cycle", "2026-11", "--title", "x", "--owner", "y",
+               "--function", "marketing", "--priority", "urgent", "--due", "31/12")
+    assert proc.returncode == 2
+    for text in ("function must be one of sales, operations, finance, executive", "priority must be one of",
+                 "due must be a date YYYY-MM-DD"):
+        assert text in proc.stderr
+    log = root / "data/decisions/events.jsonl"
+    assert not log.exists() or log.read_text() == ""
+    missing = sop("decision", "update", "D-007", "--root", str(root), "--set", "status=open")
+    assert missing.returncode == 2 and "No decision D-007" in missing.stderr
+
+
+def _log() -> list[dict]:
+    events: list[dict] = []
+    base = {"raised_cycle": "2026-10", "owner": "o", "function": "sales"}
+    for title, prio, due, at in [("a", "low", "2026-11-01", "2026-10-01T09:00:00+00:00"),
+                                 ("b", "high", "2026-12-31", "2026-10-05T09:00:00+00:00"),
+                                 ("c", "high", "2026-11-20", "2026-11-01T09:00:00+00:00"),
+                                 ("d", "medium", None, "2026-11-02T09:00:00+00:00")]:
+        events.append(add_event(events, {**base, "title": title, "priority": prio, "due": due}, "t", at=at))
+    return events
+
+
+def test_open_items_by_priority_then_due_with_age_and_overdue() -> None:
+    events = _log()
+    events.append(close_event(events, "D-004", "done", "because", "t", at="2026-11-10T09:00:00+00:00"))
+    items = open_items(replay(events), dt.date(2026, 11, 25))
+    # high first, the earlier due date first among them; closed D-004 is gone
+    assert items["id"].tolist() == ["D-003", "D-002", "D-001"]
+    # 2026-11-01 → 2026-11-25 is 24 days; 2026-10-05 → 51; 2026-10-01 → 55
+    assert items["age_days"].tolist() == [24, 51, 55]
+    # due 2026-11-20 and 2026-11-01 have passed on 2026-11-25; 2026-12-31 has not
+    assert items["overdue"].tolist() == [True, False, True]
+
+
+def test_update_records_only_what_changes_and_refuses_no_change() -> None:
+    events = _log()
+    ev = update_event(events, "D-002", {"priority": "high", "owner": "new owner"}, "u")
+    assert ev["fields"] == {"owner": "new owner"}
+    with pytest.raises(DecisionError, match="Nothing to change"):
+        update_event(events, "D-002", {"priority": "high"}, "u")
+    with pytest.raises(DecisionError, match="missing title"):
+        add_event(events, {"raised_cycle": "2026-11", "owner": "o", "function": "sales", "priority": "low"}, "u")
+    with pytest.raises(DecisionError, match="needs --decision and --rationale"):
+        close_event(events, "D-001", "", "", "u")
+    assert isinstance(replay([]), pd.DataFrame) and replay([]).empty
