@@ -18,7 +18,7 @@ from .errors import SopError
 FUNCTIONS = ("sales", "operations", "finance", "executive")
 PRIORITIES = ("high", "medium", "low")
 STATUSES = ("open", "decided", "closed", "dropped")
-FIELDS = ("raised_cycle", "title", "context", "options", "owner", "function", "priority", "due", "status",
+FIELDS = ("key", "raised_cycle", "title", "context", "options", "owner", "function", "priority", "due", "status",
           "decision", "rationale", "expected_kpi", "expected_value", "review_cycle")
 REQUIRED = ("raised_cycle", "title", "owner", "function", "priority")
 COLUMNS = ["id", *FIELDS, "created_at", "created_by", "updated_at", "updated_by", "changes"]
@@ -135,3 +135,81 @@ def open_items(log: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     live["overdue"] = [bool(d is not None and not pd.isna(d) and d < today) for d in due]
     live["_p"] = live["priority"].map({p: i for i, p in enumerate(PRIORITIES)})
     return live.sort_values(["_p", "due", "id"], na_position="last").drop(columns="_p").reset_index(drop=True)
+
+
+def tracking_signal(actual: pd.Series, forecast: pd.Series) -> float:
+    """Tracking signal = Σ(A − F) / MAD with MAD = mean|A − F| (primer); alarm outside ±4."""
+    err = actual - forecast
+    mad = float(err.abs().mean())
+    return float(err.sum() / mad) if mad > 0 else 0.0
+
+
+def raise_candidates(
+    cycle: str,
+    capacity_review: pd.DataFrame | None,
+    budget_gap: pd.DataFrame | None,
+    plan_vs_actual: pd.DataFrame | None,
+    gap_threshold_pct: float,
+    ts_limit: float,
+    currency: str,
+) -> pd.DataFrame:
+    """Candidate decisions from the cycle's exceptions, one per resource over capacity, per family with
+    months beyond the budget-gap threshold, and per family whose tracking signal is outside ±``ts_limit``.
+    Each has a ``key`` (e.g. ``capacity:Bottling``) so a re-run of a cycle raises nothing twice."""
+    rows: list[dict[str, Any]] = []
+    if capacity_review is not None and len(capacity_review):
+        for res, g in capacity_review[capacity_review["over_capacity"]].groupby("resource"):
+            short = float((g["required_hours"] - g["available_hours"]).clip(lower=0).sum())
+            months = ", ".join(pd.to_datetime(g["period"]).dt.strftime("%Y-%m"))
+            peak = float(g["utilisation"].max())
+            rows.append({
+                "key": f"capacity:{res}", "function": "operations", "priority": "high" if peak > 1.2 else "medium",
+                "title": f"{res} over capacity in {len(g)} month(s): {short:,.0f} hours short",
+                "context": f"Months over capacity: {months}; peak utilisation {peak:.0%}.",
+                "options": "overtime or extra shift; build ahead; move volume to another resource; accept lost sales",
+                "expected_kpi": f"hours short on {res}", "expected_value": -short,
+            })
+    if budget_gap is not None and len(budget_gap):
+        for fam, g in budget_gap[budget_gap["flag"]].groupby("family"):
+            gap = float(g["gap_revenue"].sum())
+            pct = gap / float(g["budget_revenue"].sum()) * 100 if float(g["budget_revenue"].sum()) else float("nan")
+            rows.append({
+                "key": f"budget:{fam}", "function": "finance",
+                "priority": "high" if abs(pct) > 2 * gap_threshold_pct else "medium",
+                "title": f"{fam}: plan {gap:+,.0f} {currency} against budget in {len(g)} month(s) beyond ±{gap_threshold_pct:g} %",
+                "context": f"Revenue gap {pct:+.1f} % over the flagged months.",
+                "options": "accept the gap and re-forecast; demand actions (promotion, price); revise the budget",
+                "expected_kpi": f"{fam} revenue gap to budget ({currency})", "expected_value": -gap,
+            })
+    if plan_vs_actual is not None and len(plan_vs_actual):
+        by_month = plan_vs_actual.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
+        for fam, g in by_month.groupby("family"):
+            ts = tracking_signal(g["actual"], g["forecast"])
+            if abs(ts) > ts_limit:
+                direction = "under" if ts > 0 else "over"
+                rows.append({
+                    "key": f"bias:{fam}", "function": "sales", "priority": "medium",
+                    "title": f"{fam} is consistently {direction}-forecast: tracking signal {ts:+.1f}",
+                    "context": f"Tracking signal over {len(g)} plan-months outside ±{ts_limit:g}.",
+                    "options": "review overrides and promotions; check the model; adjust the consensus",
+                    "expected_kpi": f"{fam} tracking signal", "expected_value": 0.0,
+                })
+    out = pd.DataFrame(rows, columns=["key", "function", "priority", "title", "context", "options", "expected_kpi",
+                                      "expected_value"])
+    out.insert(1, "raised_cycle", cycle)
+    return out
+
+
+def candidate_events(
+    events: list[dict[str, Any]], candidates: pd.DataFrame, author: str, at: str | None = None
+) -> list[dict[str, Any]]:
+    """``add`` events for candidates whose key is not already in the log (owner: the function, to assign)."""
+    known = {e["fields"].get("key") for e in events if e["action"] == "add"}
+    new: list[dict[str, Any]] = []
+    for rec in candidates.to_dict(orient="records"):
+        if rec["key"] in known:
+            continue
+        fields = {k: v for k, v in rec.items() if k in FIELDS and not (isinstance(v, float) and pd.isna(v))}
+        fields["owner"] = f"{rec['function']} (to assign)"
+        new.append(add_event(events + new, fields, author, at))
+    return new

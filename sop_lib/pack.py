@@ -180,19 +180,43 @@ def render_pack(
         fig = report.capacity_heatmap(results["capacity_review"])
         charts.append(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
 
+    from .decisions import open_items, raise_candidates, replay
+
+    fin = params.finance
+    candidates = raise_candidates(cycle, results["capacity_review"], results["budget_gap"], results["plan_vs_actual"],
+                                  fin.budget_gap_threshold_pct, params.decisions.tracking_signal_limit, fin.currency)
+    store.write_tables(target, {"decision_candidates": candidates})
+    events = store.read_decision_events()
+    log = replay(events)
+    known = set(log["key"].dropna())
+    items = open_items(log, dt.date.today()) if len(log) else log
     env = _env()
     manifest = snapshot.manifest
     page_ctx = {**common, "failed": failed, "currency": params.finance.currency}
     dq = {"tables": len(manifest["tables"]), "rows": sum(t["rows"] for t in manifest["tables"].values()),
           "warnings": len(manifest.get("warnings", []))}
     (target / "index.html").write_text(env.get_template("index.html.j2").render(
-        **page_ctx, current="index.html", h=headlines, charts=charts, steps=steps, dq=dq,
+        **page_ctx, current="index.html", h=headlines, charts=charts, steps=steps, dq=dq, n_candidates=len(candidates),
+        n_new=int((~candidates["key"].isin(known)).sum()), n_open=len(items),
         built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), captured_at=manifest["captured_at"],
     ), encoding="utf-8")
     (target / "data_quality.html").write_text(env.get_template("data_quality.html.j2").render(
         **page_ctx, current="data_quality.html", manifest=manifest), encoding="utf-8")
+    (target / "decisions.html").write_text(env.get_template("decisions.html.j2").render(
+        **page_ctx, current="decisions.html", candidates=candidates.to_dict(orient="records"), known=known,
+        items=items.to_dict(orient="records"), closed=log[log["status"] == "closed"].to_dict(orient="records")
+        if len(log) else []), encoding="utf-8")
     (target / "headlines.json").write_text(json.dumps(headlines, indent=2, default=str), encoding="utf-8")
     return target
+
+
+def _log_candidates(store: Store, path: Path) -> None:
+    """On publication only: the cycle's candidate decisions join the log (once per key)."""
+    from .decisions import candidate_events
+
+    candidates = pd.read_parquet(path)
+    with store.decision_log() as events:
+        events.extend(candidate_events(events, candidates, author="sop run"))
 
 
 def write_cycles_index(store: Store) -> Path:
@@ -276,6 +300,7 @@ def _run_locked(
     info = {"cycle": cycle, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     store.publish_results(cycle, run_dir, info)
+    _log_candidates(store, staging / "decision_candidates.parquet")
     final = store.report_dir(cycle)
     if final.exists():
         old = store.reports_dir / "_superseded" / f"{cycle}-{dt.datetime.now():%Y%m%dT%H%M%S}"

@@ -65,6 +65,10 @@ class FinanceParams(_Strict):
     budget_gap_threshold_pct: float = Field(5.0, ge=0, description="flag plan vs budget gaps beyond ± this %")
 
 
+class DecisionParams(_Strict):
+    tracking_signal_limit: float = Field(4.0, gt=0, description="raise a bias item outside ± this tracking signal")
+
+
 class RunParams(_Strict):
     notebook_timeout_s: int = Field(1800, ge=10, description="a cell running longer than this fails the run")
 
@@ -74,6 +78,7 @@ class CycleParams(_Strict):
     forecast: ForecastParams = ForecastParams()
     capacity: CapacityParams = CapacityParams()
     finance: FinanceParams = FinanceParams()
+    decisions: DecisionParams = DecisionParams()
     run: RunParams = RunParams()
 
 

@@ -93,3 +93,65 @@ def test_update_records_only_what_changes_and_refuses_no_change() -> None:
     with pytest.raises(DecisionError, match="needs --decision and --rationale"):
         close_event(events, "D-001", "", "", "u")
     assert isinstance(replay([]), pd.DataFrame) and replay([]).empty
+
+
+def test_exceptions_raise_candidates_once_per_key() -> None:
+    from sop_lib.decisions import candidate_events, raise_candidates
+
+    T = pd.Timestamp
+    review = pd.DataFrame({
+        "resource": ["Bottling", "Bottling", "Mixing"], "period": [T("2027-05-01"), T("2027-08-01"), T("2027-05-01")],
+        "required_hours": [2150.0, 2337.0, 900.0], "available_hours": [2046.0, 948.0, 1000.0],
+        "utilisation": [2150 / 2046, 2337 / 948, 0.9], "over_capacity": [True, True, False],
+    })
+    gap = pd.DataFrame({"family": ["Juice", "Juice", "Snacks"], "gap_revenue": [-900.0, -300.0, 10.0],
+                        "budget_revenue": [10_000.0, 5_000.0, 1_000.0], "flag": [True, True, False]})
+    # Energy under-forecast five plan-months in a row by 10 each: Σ(A − F) = 50, MAD = 10 → tracking signal +5
+    pva = pd.DataFrame({"family": "Energy", "plan_cycle": "2026-10",
+                        "period": pd.date_range("2026-06-01", periods=5, freq="MS"), "actual": 110.0, "forecast": 100.0})
+    c = raise_candidates("2026-11", review, gap, pva, gap_threshold_pct=5.0, ts_limit=4.0, currency="EUR").set_index("key")
+    assert list(c.index) == ["capacity:Bottling", "budget:Juice", "bias:Energy"]
+    # hours short: (2150 − 2046) + (2337 − 948) = 104 + 1389 = 1493; peak 246 % > 120 % → high
+    assert c.loc["capacity:Bottling", "expected_value"] == -1493.0
+    assert c.loc["capacity:Bottling", "priority"] == "high" and c.loc["capacity:Bottling", "function"] == "operations"
+    # Juice: −1,200 over 15,000 budget = −8 %, within 2 × 5 % → medium
+    assert "-1,200 EUR" in c.loc["budget:Juice", "title"] and c.loc["budget:Juice", "priority"] == "medium"
+    assert "+5.0" in c.loc["bias:Energy", "title"] and "under-forecast" in c.loc["bias:Energy", "title"]
+
+    first = candidate_events([], c.reset_index(), "sop run", at="2026-11-05T00:00:00+00:00")
+    assert [e["id"] for e in first] == ["D-001", "D-002", "D-003"]
+    assert first[0]["fields"]["owner"] == "operations (to assign)"
+    assert candidate_events(first, c.reset_index(), "sop run") == []  # a re-run raises nothing twice
+
+
+def test_decisions_page_shows_html_in_fields_as_text(tmp_path: Path) -> None:
+    """Text typed by planners is escaped: a <script> in a title renders as text and never runs."""
+    from sop_lib.pack import _env
+
+    hostile = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
+    events = [add_event([], {"raised_cycle": "2026-11", "title": hostile, "owner": "<b>o</b>", "function": "sales",
+                             "priority": "high", "context": hostile}, "t")]
+    items = open_items(replay(events), dt.date(2026, 11, 25))
+    html = _env().get_template("decisions.html.j2").render(
+        cycle="2026-11", fingerprint="abc", company="C", pages=[], failed="", currency="EUR", current="decisions.html",
+        candidates=[], known=set(), items=items.to_dict(orient="records"), closed=[])
+    assert "<script>document.title" not in html and "&lt;script&gt;" in html
+    assert "<img src=x" not in html and "<b>o</b>" not in html
+    page = tmp_path / "decisions.html"
+    page.write_text(html, encoding="utf-8")
+
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if not chromium:
+        return  # the escaping itself is checked above; the browser check runs where Chromium is installed
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu",
+                                                                     "--disable-background-networking"])
+        tab = browser.new_page()
+        tab.goto(page.as_uri())
+        assert tab.title() != "pwned"
+        assert '<script>document.title="pwned"</script>' in tab.inner_text("body")
+        browser.close()

@@ -16,7 +16,7 @@ from tests.conftest import make_root, sop
 pytestmark = pytest.mark.e2e
 
 PAGES = ["index.html", "01_demand_forecast.html", "02_capacity_review.html", "03_financial_reconciliation.html",
-         "04_post_cycle_variance.html", "data_quality.html"]
+         "04_post_cycle_variance.html", "decisions.html", "data_quality.html"]
 
 
 class _Refs(HTMLParser):
@@ -150,3 +150,15 @@ def test_failed_workbook_is_shown_as_failed_and_nothing_is_published(tmp_path: P
     assert "FAILED" in index and "not run" in index
     page = (failed[0] / "02_capacity_review.html").read_text(encoding="utf-8")
     assert "capacity file from operations is late" in page
+
+
+def test_exceptions_join_the_decision_log_once(demo_root: Path) -> None:
+    events = [json.loads(x) for x in (demo_root / "data/decisions/events.jsonl").read_text().splitlines()]
+    keys = [e["fields"]["key"] for e in events if e["action"] == "add"]
+    assert keys and len(keys) == len(set(keys))  # two published cycles, no item raised twice
+    assert all(e["author"] == "sop run" for e in events)
+    review = pd.read_parquet(demo_root / "data/cycles/2026-11/published/capacity_review.parquet")
+    over = sorted(review.loc[review["over_capacity"], "resource"].unique())
+    assert {k for k in keys if k.startswith("capacity:")} >= {f"capacity:{r}" for r in over}
+    page = (demo_root / "reports/2026-11/decisions.html").read_text(encoding="utf-8")
+    assert "Raised by this cycle" in page and "already" in page
