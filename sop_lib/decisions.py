@@ -49,6 +49,15 @@ def _check(fields: dict[str, Any]) -> dict[str, Any]:
             out["due"] = dt.date.fromisoformat(str(out["due"])).isoformat()
         except ValueError:
             problems.append(f"due must be a date YYYY-MM-DD (got '{out['due']}')")
+    if out.get("expected_kpi"):
+        from .kpi import KPIS, parse_kpi_name
+
+        kpi, scope = parse_kpi_name(out["expected_kpi"])
+        if kpi not in KPIS:
+            problems.append(f"expected_kpi must name a scorecard KPI, optionally with a scope after ':' "
+                            f"({', '.join(KPIS)}; e.g. hours_short:Bottling) (got '{out['expected_kpi']}')")
+        else:
+            out["expected_kpi"] = f"{kpi}:{scope}" if scope else kpi
     if "expected_value" in out and out["expected_value"] != "":
         try:
             out["expected_value"] = float(out["expected_value"])
@@ -167,19 +176,20 @@ def raise_candidates(
                 "title": f"{res} over capacity in {len(g)} month(s): {short:,.0f} hours short",
                 "context": f"Months over capacity: {months}; peak utilisation {peak:.0%}.",
                 "options": "overtime or extra shift; build ahead; move volume to another resource; accept lost sales",
-                "expected_kpi": f"hours short on {res}", "expected_value": -short,
+                "expected_kpi": f"hours_short:{res}", "expected_value": -short,
             })
     if budget_gap is not None and len(budget_gap):
         for fam, g in budget_gap[budget_gap["flag"]].groupby("family"):
             gap = float(g["gap_revenue"].sum())
             pct = gap / float(g["budget_revenue"].sum()) * 100 if float(g["budget_revenue"].sum()) else float("nan")
+            fam_gap = float(budget_gap.loc[budget_gap["family"] == fam, "gap_revenue"].sum())
             rows.append({
                 "key": f"budget:{fam}", "function": "finance",
                 "priority": "high" if abs(pct) > 2 * gap_threshold_pct else "medium",
                 "title": f"{fam}: plan {gap:+,.0f} {currency} against budget in {len(g)} month(s) beyond ±{gap_threshold_pct:g} %",
                 "context": f"Revenue gap {pct:+.1f} % over the flagged months.",
                 "options": "accept the gap and re-forecast; demand actions (promotion, price); revise the budget",
-                "expected_kpi": f"{fam} revenue gap to budget ({currency})", "expected_value": -gap,
+                "expected_kpi": f"revenue_gap:{fam}", "expected_value": -fam_gap,
             })
     if plan_vs_actual is not None and len(plan_vs_actual):
         by_month = plan_vs_actual.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
@@ -192,7 +202,7 @@ def raise_candidates(
                     "title": f"{fam} is consistently {direction}-forecast: tracking signal {ts:+.1f}",
                     "context": f"Tracking signal over {len(g)} plan-months outside ±{ts_limit:g}.",
                     "options": "review overrides and promotions; check the model; adjust the consensus",
-                    "expected_kpi": f"{fam} tracking signal", "expected_value": 0.0,
+                    "expected_kpi": f"tracking_signal:{fam}", "expected_value": -ts,
                 })
     out = pd.DataFrame(rows, columns=["key", "function", "priority", "title", "context", "options", "expected_kpi",
                                       "expected_value"])

@@ -69,6 +69,49 @@ class DecisionParams(_Strict):
     tracking_signal_limit: float = Field(4.0, gt=0, description="raise a bias item outside ± this tracking signal")
 
 
+class ScenarioSpec(_Strict):
+    """A what-if on top of the consensus plan: demand, price and capacity changes (all optional)."""
+
+    description: str = ""
+    demand_pct: float = Field(0.0, gt=-100, description="% change of every SKU's demand")
+    demand_pct_by_family: dict[str, float] = Field(default_factory=dict,
+                                                   description="% change per family, compounded with demand_pct")
+    price_pct: float = Field(0.0, gt=-100, description="% change of every unit price (unit costs unchanged)")
+    capacity_pct: dict[str, float] = Field(default_factory=dict,
+                                           description="% change of available hours, per resource")
+    extra_hours: dict[str, float] = Field(default_factory=dict,
+                                          description="hours added every month, per resource (e.g. an extra shift)")
+
+    @model_validator(mode="after")
+    def _no_negative_capacity(self) -> ScenarioSpec:
+        bad = [f"{r} ({v:+g} %)" for r, v in self.capacity_pct.items() if v < -100]
+        bad += [f"{r} ({v:+g} h)" for r, v in self.extra_hours.items() if v < 0]
+        bad += [f"{f} ({v:+g} %)" for f, v in self.demand_pct_by_family.items() if v <= -100]
+        if bad:
+            raise ValueError("capacity cannot go below zero and demand cannot fall by 100 % or more: " + ", ".join(bad))
+        return self
+
+
+class Band(_Strict):
+    """Status thresholds of one KPI: ``good`` and ``warn`` limits; which side is better is the KPI's own."""
+
+    good: float
+    warn: float
+
+
+class KpiParams(_Strict):
+    """Thresholds that give each scorecard KPI a status (good / watch / act)."""
+
+    accuracy: Band = Band(good=0.80, warn=0.70)  # 1 − WAPE, higher is better
+    abs_bias_pct: Band = Band(good=5.0, warn=10.0)  # |Σ(F − A) / ΣA| in %, lower is better
+    abs_tracking_signal: Band = Band(good=3.0, warn=4.0)  # lower is better
+    peak_utilisation: Band = Band(good=0.90, warn=1.00)  # next 6 months, lower is better
+    days_of_supply_low: Band = Band(good=20.0, warn=10.0)  # fewer days than this risks stock-outs
+    days_of_supply_high: Band = Band(good=60.0, warn=90.0)  # more ties up cash
+    revenue_vs_budget_pct: Band = Band(good=-2.0, warn=-5.0)  # higher is better
+    margin_vs_budget_pct: Band = Band(good=-2.0, warn=-5.0)  # higher is better
+
+
 class RunParams(_Strict):
     notebook_timeout_s: int = Field(1800, ge=10, description="a cell running longer than this fails the run")
 
@@ -79,6 +122,8 @@ class CycleParams(_Strict):
     capacity: CapacityParams = CapacityParams()
     finance: FinanceParams = FinanceParams()
     decisions: DecisionParams = DecisionParams()
+    kpi: KpiParams = KpiParams()
+    scenarios: dict[str, ScenarioSpec] = Field(default_factory=dict, description="named what-ifs; baseline is implicit")
     run: RunParams = RunParams()
 
 

@@ -17,7 +17,7 @@ def test_round_trip_through_the_cli_keeps_every_change(tmp_path: Path) -> None:
     root = str(make_root(tmp_path / "p"))
     add = sop("decision", "add", "--root", root, "--cycle", "2026-11", "--title", "Overtime on Bottling in August",
               "--owner", "Ops director", "--function", "operations", "--priority", "high", "--due", "2026-12-10",
-              "--expected-kpi", "unmet demand units", "--expected-value", "-12000", "--review-cycle", "2027-09",
+              "--expected-kpi", "hours_short : Bottling", "--expected-value", "-12000", "--review-cycle", "2027-09",
               "--author", "ana", check=True)
     assert "D-001 added" in add.stdout
     sop("decision", "add", "--root", root, "--cycle", "2026-11", "--title", "Energy gap to budget", "--owner", "CFO",
@@ -41,6 +41,7 @@ def test_round_trip_through_the_cli_keeps_every_change(tmp_path: Path) -> None:
     state = replay(events).set_index("id")
     assert state.loc["D-001", "status"] == "closed" and state.loc["D-001", "due"] == "2026-12-15"
     assert state.loc["D-001", "expected_value"] == -12000.0
+    assert state.loc["D-001", "expected_kpi"] == "hours_short:Bottling"  # normalised to the scorecard's name
     assert state.loc["D-001", "created_by"] == "ana" and state.loc["D-001", "updated_by"] == "ana"
     assert state.loc["D-001", "changes"] == 3
 
@@ -48,10 +49,10 @@ def test_round_trip_through_the_cli_keeps_every_change(tmp_path: Path) -> None:
 def test_bad_values_are_all_reported_and_nothing_is_written(tmp_path: Path) -> None:
     root = make_root(tmp_path / "p")
     proc = sop("decision", "add", "--root", str(root), "--cycle", "2026-11", "--title", "x", "--owner", "y",
-               "--function", "marketing", "--priority", "urgent", "--due", "31/12")
+               "--function", "marketing", "--priority", "urgent", "--due", "31/12", "--expected-kpi", "happiness")
     assert proc.returncode == 2
     for text in ("function must be one of sales, operations, finance, executive", "priority must be one of",
-                 "due must be a date YYYY-MM-DD"):
+                 "due must be a date YYYY-MM-DD", "expected_kpi must name a scorecard KPI"):
         assert text in proc.stderr
     log = root / "data/decisions/events.jsonl"
     assert not log.exists() or log.read_text() == ""
@@ -104,8 +105,8 @@ def test_exceptions_raise_candidates_once_per_key() -> None:
         "required_hours": [2150.0, 2337.0, 900.0], "available_hours": [2046.0, 948.0, 1000.0],
         "utilisation": [2150 / 2046, 2337 / 948, 0.9], "over_capacity": [True, True, False],
     })
-    gap = pd.DataFrame({"family": ["Juice", "Juice", "Snacks"], "gap_revenue": [-900.0, -300.0, 10.0],
-                        "budget_revenue": [10_000.0, 5_000.0, 1_000.0], "flag": [True, True, False]})
+    gap = pd.DataFrame({"family": ["Juice", "Juice", "Juice", "Snacks"], "gap_revenue": [-900.0, -300.0, 100.0, 10.0],
+                        "budget_revenue": [10_000.0, 5_000.0, 4_000.0, 1_000.0], "flag": [True, True, False, False]})
     # Energy under-forecast five plan-months in a row by 10 each: Σ(A − F) = 50, MAD = 10 → tracking signal +5
     pva = pd.DataFrame({"family": "Energy", "plan_cycle": "2026-10",
                         "period": pd.date_range("2026-06-01", periods=5, freq="MS"), "actual": 110.0, "forecast": 100.0})
@@ -117,6 +118,11 @@ def test_exceptions_raise_candidates_once_per_key() -> None:
     # Juice: −1,200 over 15,000 budget = −8 %, within 2 × 5 % → medium
     assert "-1,200 EUR" in c.loc["budget:Juice", "title"] and c.loc["budget:Juice", "priority"] == "medium"
     assert "+5.0" in c.loc["bias:Energy", "title"] and "under-forecast" in c.loc["bias:Energy", "title"]
+    # the expected effect names the scorecard KPI that will measure it, and the change that would clear it:
+    # Juice's whole gap (−900 − 300 + 100 = −1,100) closed; Energy's tracking signal back from +5 to 0
+    assert c.loc["capacity:Bottling", "expected_kpi"] == "hours_short:Bottling"
+    assert (c.loc["budget:Juice", "expected_kpi"], c.loc["budget:Juice", "expected_value"]) == ("revenue_gap:Juice", 1100.0)
+    assert (c.loc["bias:Energy", "expected_kpi"], c.loc["bias:Energy", "expected_value"]) == ("tracking_signal:Energy", -5.0)
 
     first = candidate_events([], c.reset_index(), "sop run", at="2026-11-05T00:00:00+00:00")
     assert [e["id"] for e in first] == ["D-001", "D-002", "D-003"]
