@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from .consensus import OVERRIDE_COLUMNS
 from .errors import CycleLocked, CycleNotFound, ParamsError, SopError
 
 INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -374,6 +375,40 @@ class Store:
         tmp.rename(final)
         _make_read_only(final)
         return final
+
+    # --- consensus overrides (sales and marketing adjustments, one file per cycle) -----------
+    def overrides_file(self, cycle: str) -> Path:
+        """``params/overrides/<cycle>.csv``: the cycle's overrides of the statistical forecast."""
+        parse_cycle(cycle)
+        return self.params_dir / "overrides" / f"{cycle}.csv"
+
+    def read_overrides(self, cycle: str) -> pd.DataFrame:
+        """The overrides file as text cells (empty cells are ``""``; blank lines kept, so row numbers match the
+        file). No file, or an empty one, gives an empty frame with ``consensus.OVERRIDE_COLUMNS``."""
+        path = self.overrides_file(cycle)
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in OVERRIDE_COLUMNS})
+        if not path.exists():
+            return empty
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
+        except pd.errors.EmptyDataError:
+            return empty
+        except Exception as exc:  # unreadable file: a message, never a traceback
+            raise SopError(f"The overrides file {path} cannot be read ({exc.__class__.__name__}: {exc}).") from None
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return frame
+
+    def write_overrides(self, cycle: str, frame: pd.DataFrame) -> Path:
+        """Replace the cycle's overrides file with ``frame`` in one step (a reader never sees half a file)."""
+        path = self.overrides_file(cycle)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
 
 
 def _make_read_only(folder: Path) -> None:

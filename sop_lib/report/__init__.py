@@ -16,7 +16,9 @@ from .charts import (
     capacity_heatmap,
     capacity_lines,
     demand_chart,
+    scenario_chart,
     variance_chart,
+    waterfall_chart,
 )
 from .headlines import compute_headlines
 from .tables import banner, show_table
@@ -43,5 +45,5 @@ pio.renderers.default = "sop"
 
 __all__ = [
     "banner", "budget_chart", "capacity_heatmap", "capacity_lines", "compute_headlines", "demand_chart",
-    "show_table", "variance_chart",
+    "scenario_chart", "show_table", "variance_chart", "waterfall_chart",
 ]

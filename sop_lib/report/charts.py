@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -123,4 +124,79 @@ def variance_chart(pva: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Bar(x=[g["family"], g["label"]], y=g["actual"], name="actual", marker_color="#444"))
     fig.update_layout(title="Plan as published vs actual units, by family", barmode="group", height=420,
                       template="plotly_white", margin={"t": 60, "l": 40, "r": 20, "b": 80})
+    return fig
+
+
+def scenario_chart(comparison: pd.DataFrame, currency: str) -> go.Figure:
+    """Scenarios side by side: revenue, gross margin and lost revenue of unmet demand (left), and the peak
+    utilisation of each scenario's unconstrained demand (right; red above 100 %).
+
+    ``comparison`` is ``scenarios.compare_scenarios``' output: ``scenario``, ``revenue``, ``gross_margin``,
+    ``unmet_revenue``, ``peak_utilisation`` (a share, 1.0 = 100 %).
+    """
+    names = comparison["scenario"].tolist()
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.1, subplot_titles=[
+        f"Revenue and gross margin of served units, lost revenue ({currency})",
+        "Peak utilisation of demand, % of available hours"])
+    bars = [("revenue", "revenue", PALETTE[0]), ("gross_margin", "gross margin", PALETTE[2]),
+            ("unmet_revenue", "lost revenue (unmet demand)", PALETTE[3])]
+    for col, label, colour in bars:
+        fig.add_trace(go.Bar(x=names, y=comparison[col], name=label, marker_color=colour,
+                             hovertemplate=f"%{{x}}: %{{y:,.0f}} {currency}<extra>{label}</extra>"), row=1, col=1)
+    peak = comparison["peak_utilisation"] * 100
+    fig.add_trace(go.Bar(x=names, y=peak, name="peak utilisation", showlegend=False,
+                         marker_color=["#d62728" if p > 100 else "#7f7f7f" for p in peak],
+                         text=["–" if pd.isna(p) else f"{p:.0f} %" for p in peak], textposition="outside",
+                         hovertemplate="%{x}: %{y:.0f} % of available hours<extra></extra>"), row=1, col=2)
+    fig.add_hline(y=100, line={"color": "#222", "dash": "dot", "width": 1}, row=1, col=2)
+    fig.update_layout(title="Scenarios compared with the baseline (consensus plan)", barmode="group", height=440,
+                      template="plotly_white", margin={"t": 90, "l": 60, "r": 20, "b": 60},
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0})
+    fig.update_yaxes(title_text=currency, tickformat="~s", row=1, col=1)
+    fig.update_yaxes(title_text="% of available hours", rangemode="tozero", range=[0, max(110.0, peak.max() * 1.15)],
+                     row=1, col=2)
+    return fig
+
+
+def waterfall_chart(
+    waterfall: pd.DataFrame,
+    by: str = "family",
+    title: str = "From statistical forecast to consensus: units over the horizon",
+) -> go.Figure:
+    """Statistical forecast, each owner's overrides and the consensus as a waterfall, one panel per group.
+
+    ``waterfall``: ``by``, ``step``, ``units``, ``kind`` (``total`` or ``delta``), as made by
+    ``consensus.consensus_waterfall``; panels in the frame's order. Each panel's axis is zoomed to the
+    range the bars move in (it does not start at zero), so a 2 % override stays visible.
+    """
+    groups = list(dict.fromkeys(waterfall[by]))
+    rows, cols = _grid(len(groups))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[html.escape(str(g)) for g in groups],
+                        vertical_spacing=0.2 / max(1, rows / 2))
+    for i, group in enumerate(groups):
+        w = waterfall[waterfall[by] == group]
+        steps = [html.escape(str(s)) for s in w["step"]]  # owners are free text: plotly renders some HTML
+        labels = [s.replace(" (", "<br>(", 1) for s in steps]  # "Anna Berg<br>(sales North)": no slanted labels
+        units = w["units"].to_numpy(dtype=float)
+        totals = (w["kind"] == "total").to_numpy()
+        text = [f"{u:,.0f}" if t else f"{u:+,.0f}" for u, t in zip(units, totals, strict=True)]
+        hover = [f"<b>{s}</b><br>{html.escape(str(group))}: {x} units" + ("" if t else " (override)")
+                 for s, x, t in zip(steps, text, totals, strict=True)]
+        fig.add_trace(go.Waterfall(
+            x=labels, y=units, measure=["absolute" if t else "relative" for t in totals], text=text,
+            textposition="outside", hovertext=hover, hoverinfo="text", showlegend=False,
+            increasing={"marker": {"color": "#2ca02c"}}, decreasing={"marker": {"color": "#d62728"}},
+            totals={"marker": {"color": PALETTE[0]}}, connector={"line": {"color": "#999", "width": 1}},
+        ), row=i // cols + 1, col=i % cols + 1)
+        level, levels = 0.0, []
+        for u, t in zip(units, totals, strict=True):
+            level = u if t else level + u
+            levels.append(level)
+        lo, hi = min(levels, default=0.0), max(levels, default=0.0)
+        span = max(hi - lo, 0.02 * abs(hi), 1.0)
+        fig.update_yaxes(range=[max(0.0, lo - 0.8 * span), hi + 0.4 * span], row=i // cols + 1, col=i % cols + 1)
+    fig.update_layout(title=title, height=320 * rows + 90, template="plotly_white",
+                      margin={"t": 80, "l": 50, "r": 20, "b": 40})
+    fig.update_yaxes(tickformat="~s")
+    fig.update_xaxes(tickangle=0)
     return fig
