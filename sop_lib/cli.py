@@ -37,15 +37,18 @@ def _echo(msg: str) -> None:
 @app.command()
 def validate(cycle: CycleOpt, inputs: InputsOpt = None, root: RootOpt = None) -> None:
     """Check the input files against the data contract (and the cycle's parameters) without writing anything."""
+    from .cycle import check_planner_inputs
     from .params import load_params
     from .store import Store, parse_cycle
     from .validate import validate_inputs
 
     store = Store(root)
-    load_params(store.params_dir, cycle)
+    params = load_params(store.params_dir, cycle)
     result = validate_inputs(inputs or store.inputs_dir, parse_cycle(cycle))
+    n_overrides = check_planner_inputs(store, cycle, result.tables, params)
     rows = sum(len(t) for t in result.tables.values())
-    _echo(f"OK: {len(result.tables)} tables, {rows:,} rows valid for cycle {cycle}.")
+    _echo(f"OK: {len(result.tables)} tables, {rows:,} rows valid for cycle {cycle}; {n_overrides} override(s) in "
+          f"{store.overrides_file(cycle)}; {len(params.scenarios)} scenario(s).")
     if len(result.warnings):
         _echo(f"{len(result.warnings)} warning(s):\n" + result.warnings.fillna("").to_string(index=False))
 
@@ -129,18 +132,23 @@ def demo(
     """Run the built-in demo company: for each cycle, write its extract to <root>/inputs/ and run the
     cycle (replacing earlier demo runs of those cycles). Prints where the newest pack is."""
     from .demo import write_demo_inputs
+    from .demo.meeting import hold_demo_meeting
     from .pack import run_cycle
     from .store import Store
 
     store = Store(root)
     wanted = [c.strip() for c in cycles.split(",") if c.strip()]
     last = None
-    for cycle in wanted:
+    for i, cycle in enumerate(wanted):
         write_demo_inputs(cycle, store.inputs_dir, n_skus=skus)
         _echo(f"Demo inputs for {cycle} written to {store.inputs_dir}")
         if inputs_only:
             continue
         last = run_cycle(store, cycle, force=True, fresh_snapshot=True, echo=_echo)
+        if i + 1 < len(wanted):  # the meeting decides; the next cycle's pack follows the decisions through
+            decided = hold_demo_meeting(store, cycle, review_cycle=wanted[i + 1])
+            if decided:
+                _echo(f"Demo S&OP meeting of {cycle} decided {', '.join(decided)} (review in {wanted[i + 1]})")
     if last is not None:
         _echo(f"\nThe newest pack: {last.report_dir / 'index.html'}")
 

@@ -376,3 +376,34 @@ def override_summary(overrides: pd.DataFrame, adjustments: pd.DataFrame) -> pd.D
     out["series"] = out["series"].fillna(0).astype(int)
     out[["units_added", "clipped_units"]] = out[["units_added", "clipped_units"]].fillna(0.0).astype(float)
     return out[[*cols, "series", "units_added", "clipped_units"]].reset_index(drop=True)
+
+
+def consensus_plan(consensus: pd.DataFrame, forecast: pd.DataFrame, naive: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The plan of record: ``apply_overrides``' consensus with the statistical forecast's intervals carried
+    over and, for forecast value added, the naive benchmark.
+
+    An interval bound moves with its point forecast: scaled by consensus / statistical, or shifted by the
+    adjustment where the statistical forecast is zero; never below zero. ``forecast`` has ``sku``, ``region``,
+    ``period`` and ``forecast-lo-<level>`` / ``forecast-hi-<level>``; ``naive`` has ``sku``, ``region``,
+    ``period``, ``naive``. Returns the consensus columns, ``naive`` (if given) and ``consensus-lo-<level>`` /
+    ``consensus-hi-<level>``.
+    """
+    keys = ["sku", "region", "period"]
+    bounds = [c for c in forecast.columns if c.startswith(("forecast-lo-", "forecast-hi-"))]
+    out = consensus.merge(forecast[keys + bounds], on=keys, how="left")
+    stat = out["statistical"].to_numpy(dtype=float)
+    ratio = np.divide(out["consensus"].to_numpy(dtype=float), stat, out=np.ones_like(stat), where=stat > 0)
+    for col in bounds:
+        scaled = np.where(stat > 0, out[col] * ratio, out[col] + out["adjustment"])
+        out[col.replace("forecast-", "consensus-", 1)] = np.clip(scaled, 0.0, None)
+    out = out.drop(columns=bounds)
+    if naive is not None:
+        out = out.merge(naive[keys + ["naive"]], on=keys, how="left")
+        out.insert(out.columns.get_loc("statistical"), "naive", out.pop("naive"))
+    return out
+
+
+def as_forecast(plan: pd.DataFrame) -> pd.DataFrame:
+    """The consensus plan under the forecast's column names (``forecast``, ``forecast-lo-80`` …), for the
+    charts and summaries written for a forecast."""
+    return plan.rename(columns=lambda c: c.replace("consensus", "forecast", 1) if c.startswith("consensus") else c)

@@ -39,9 +39,16 @@ class CycleContext:
     def save(self, name: str, frame: pd.DataFrame) -> Path:
         return self.store.write_result(self.run_dir, name, frame)
 
-    def published_plans(self, name: str = "forecast") -> dict[str, pd.DataFrame]:
-        """Result ``name`` as each earlier cycle published it, by cycle id (the archive)."""
-        return {c: self.store.read_published(c, name) for c in self.store.published_cycles(before=self.cycle)}
+    def published_plans(self, name: str = "forecast", fallback: str | None = None) -> dict[str, pd.DataFrame]:
+        """Result ``name`` as each earlier cycle published it, by cycle id (the archive). A cycle published
+        without it gives its ``fallback`` result instead, or is left out."""
+        out = {}
+        for c in self.store.published_cycles(before=self.cycle):
+            for n in (name, fallback):
+                if n and (self.store.published_dir(c) / f"{n}.parquet").exists():
+                    out[c] = self.store.read_published(c, n)
+                    break
+        return out
 
 
 def open_cycle(
@@ -73,3 +80,25 @@ def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, forc
     folder = inputs_dir or store.inputs_dir
     validated = validate_inputs(folder, start)
     return store.write_snapshot(cycle, validated.tables, validated.sources, validated.warnings)
+
+
+def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFrame], params: CycleParams) -> int:
+    """Check what planners add to the data before anything runs: the cycle's overrides file against the
+    series and horizon the forecast will have, and every scenario's resources and families. Returns the
+    number of overrides; raises ``OverridesInvalid`` or ``ScenarioError`` (exit code 2) naming each problem."""
+    from .consensus import validate_overrides
+    from .scenarios import apply_scenario
+
+    start = parse_cycle(cycle)
+    products = tables["products"]
+    keys = tables["sales_history"][["sku", "region"]].drop_duplicates()
+    months = pd.DataFrame({"period": pd.date_range(start, periods=params.forecast.horizon_months, freq="MS")})
+    skeleton = keys.merge(months, how="cross")
+    skeleton["family"] = skeleton["sku"].map(products.set_index("sku")["family"])
+    skeleton["forecast"] = 0.0
+    overrides = validate_overrides(store.read_overrides(cycle), skeleton, products,
+                                   source=str(store.overrides_file(cycle)))
+    empty_plan = pd.DataFrame(columns=["sku", "region", "period", "units"])
+    for name, spec in params.scenarios.items():
+        apply_scenario(empty_plan, tables["capacity"], tables["prices"], products, spec, name=name)
+    return len(overrides)

@@ -189,7 +189,9 @@ def raise_candidates(
                 "title": f"{fam}: plan {gap:+,.0f} {currency} against budget in {len(g)} month(s) beyond ±{gap_threshold_pct:g} %",
                 "context": f"Revenue gap {pct:+.1f} % over the flagged months.",
                 "options": "accept the gap and re-forecast; demand actions (promotion, price); revise the budget",
-                "expected_kpi": f"revenue_gap:{fam}", "expected_value": -fam_gap,
+                # below budget, the decision should close the gap; above it, there is nothing to "recover"
+                "expected_kpi": f"revenue_gap:{fam}" if fam_gap < 0 else None,
+                "expected_value": -fam_gap if fam_gap < 0 else None,
             })
     if plan_vs_actual is not None and len(plan_vs_actual):
         by_month = plan_vs_actual.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
@@ -210,16 +212,41 @@ def raise_candidates(
     return out
 
 
+def covered_keys(log: pd.DataFrame, cycle: str) -> dict[str, str]:
+    """Exception keys the log already covers in ``cycle``, with the covering item's id.
+
+    A key is covered while its latest item is open or decided, was dropped, or was closed without a review
+    cycle or with one still to come. Once the review cycle of a closed item is reached, a key whose exception
+    persists is raised again as a new item: the decision had its chance, and the meeting should look again.
+    """
+    if log is None or not len(log):
+        return {}
+    keyed = log[log["key"].notna()].sort_values("id")
+    latest = keyed.groupby("key").tail(1)
+    out = {}
+    for rec in latest.to_dict(orient="records"):
+        review = rec.get("review_cycle") or ""
+        live = rec["status"] in ("open", "decided", "dropped")
+        if live or not review or review > cycle:
+            out[rec["key"]] = rec["id"]
+    return out
+
+
 def candidate_events(
     events: list[dict[str, Any]], candidates: pd.DataFrame, author: str, at: str | None = None
 ) -> list[dict[str, Any]]:
-    """``add`` events for candidates whose key is not already in the log (owner: the function, to assign)."""
-    known = {e["fields"].get("key") for e in events if e["action"] == "add"}
+    """``add`` events for candidates whose key the log does not cover (``covered_keys``); owner: the function,
+    to assign. A key raised again after an earlier item's review names that item in its context."""
+    log = replay(events)
     new: list[dict[str, Any]] = []
     for rec in candidates.to_dict(orient="records"):
-        if rec["key"] in known:
+        if rec["key"] in covered_keys(log, rec["raised_cycle"]):
             continue
         fields = {k: v for k, v in rec.items() if k in FIELDS and not (isinstance(v, float) and pd.isna(v))}
+        earlier = log[log["key"] == rec["key"]]["id"].tolist() if len(log) else []
+        if earlier:
+            fields["context"] = f"{fields.get('context', '')} Raised again: {', '.join(earlier)} reached its review " \
+                                "and the exception persists.".strip()
         fields["owner"] = f"{rec['function']} (to assign)"
         new.append(add_event(events + new, fields, author, at))
     return new

@@ -133,7 +133,7 @@ def compute_kpis(
                 add("bias_pct", str(scope), bias_pct(g["actual"], g["forecast"]), basis)
         monthly = pva.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
         total = monthly.groupby(["plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
-        basis = f"{len(total)} plan-months of cycles {', '.join(sorted(pva['plan_cycle'].unique()))}"
+        basis = f"{len(total)} plan-month{'s' if len(total) != 1 else ''} of cycles {', '.join(sorted(pva['plan_cycle'].unique()))}"
         add("tracking_signal", "", _tracking_signal(total["actual"], total["forecast"]), basis)
         for fam, g in monthly.groupby("family"):
             add("tracking_signal", str(fam), _tracking_signal(g["actual"], g["forecast"]), basis)

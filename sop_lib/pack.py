@@ -21,7 +21,8 @@ import nbformat
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .cycle import take_snapshot
+from .consensus import as_forecast
+from .cycle import check_planner_inputs, take_snapshot
 from .errors import CycleAlreadyPublished, CycleNotFound, WorkbookFailed
 from .params import CycleParams, load_params
 from .store import Snapshot, Store, parse_cycle
@@ -79,8 +80,11 @@ def execute_notebooks(
         echo(f"  running {step.name} …")
         t0 = time.perf_counter()
         parameters: dict[str, object] = {"cycle": cycle, "root": str(store.root), "run_dir": str(run_dir)}
-        if "progress" in pm.inspect_notebook(str(source)):
+        declared = pm.inspect_notebook(str(source))
+        if "progress" in declared:
             parameters["progress"] = False  # a progress bar is for people watching, not for the pack
+        if "interactive" in declared:
+            parameters["interactive"] = False  # widgets need a live kernel; the pack shows static tables
         try:
             pm.execute_notebook(
                 str(source), str(target),
@@ -164,40 +168,77 @@ def render_pack(
     failed = next((f"{s.title}: {s.error}" for s in steps if s.status == "failed"), "")
     start = parse_cycle(cycle)
     results = {n: _read_or_none(store, cycle, run_dir, n)
-               for n in ("forecast", "capacity_review", "budget_gap", "plan_vs_actual")}
+               for n in ("forecast", "consensus", "capacity_review", "budget_gap", "plan_vs_actual",
+                         "scenario_comparison", "kpi_scorecard")}
     sales = snapshot["sales_history"]
-    headlines = report.compute_headlines(start, sales, results["forecast"], results["capacity_review"],
+    plan = results["consensus"]
+    plan_fc = as_forecast(plan) if plan is not None else results["forecast"]
+    headlines = report.compute_headlines(start, sales, plan_fc, results["capacity_review"],
                                          results["budget_gap"], results["plan_vs_actual"])
     charts = []
-    if results["forecast"] is not None:
-        products = snapshot["products"].set_index("sku")["family"]
-        fc = results["forecast"].assign(family=lambda d: d["sku"].map(products), scope="All families")
+    if plan_fc is not None:
+        fc = plan_fc.assign(scope="All families")
         hist = sales.assign(scope="All families")
         fig = report.demand_chart(hist, fc, by="scope", level=params.forecast.interval_level,
-                                  title="Total demand: actuals and forecast (units)")
-        charts.append(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
+                                  title="Total demand: actuals and consensus forecast (units)")
+        charts.append(_fig_html(fig))
     if results["capacity_review"] is not None:
-        fig = report.capacity_heatmap(results["capacity_review"])
-        charts.append(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
+        charts.append(_fig_html(report.capacity_heatmap(results["capacity_review"])))
 
-    from .decisions import open_items, raise_candidates, replay
+    from .decisions import covered_keys, open_items, raise_candidates, replay
+    from .kpi import KPIS, follow_through, kpi_trend
 
     fin = params.finance
     candidates = raise_candidates(cycle, results["capacity_review"], results["budget_gap"], results["plan_vs_actual"],
                                   fin.budget_gap_threshold_pct, params.decisions.tracking_signal_limit, fin.currency)
     store.write_tables(target, {"decision_candidates": candidates})
-    events = store.read_decision_events()
-    log = replay(events)
-    known = set(log["key"].dropna())
+    log = replay(store.read_decision_events())
+    known = set(covered_keys(log, cycle))
     items = open_items(log, dt.date.today()) if len(log) else log
+
+    earlier = store.published_cycles(before=cycle)
+    cards = {c: _published_or_none(store, c, "kpi_scorecard") for c in earlier}
+    cards = {c: card for c, card in cards.items() if card is not None}
+    if results["kpi_scorecard"] is not None:
+        cards[cycle] = results["kpi_scorecard"]
+    follow = follow_through(log, cards, cycle)
+    trend = kpi_trend(cards)
+    previous = earlier[-1] if earlier else None
+    prev_plan = None
+    if previous is not None:
+        prev = _published_or_none(store, previous, "consensus")
+        prev_plan = (prev.rename(columns={"consensus": "units"}) if prev is not None
+                     else _published_or_none(store, previous, "forecast"))
+        if prev_plan is not None and "units" not in prev_plan.columns:
+            prev_plan = prev_plan.rename(columns={"forecast": "units"})
+    changes = report.plan_changes(plan.rename(columns={"consensus": "units"}), prev_plan) if plan is not None and (
+        prev_plan is not None) else report.plan_changes(pd.DataFrame(), None)
+    current_card = results["kpi_scorecard"]
+    status_changes: list[dict[str, Any]] = []
+    if current_card is not None and previous in cards:
+        before = cards[previous].set_index("name")["status"]
+        for r in current_card[current_card["scope"] == ""].to_dict(orient="records"):
+            if r["status"] and before.get(r["name"], "") not in ("", r["status"]):
+                status_changes.append({**r, "before": before.get(r["name"], "")})
+    kpi_alerts = ([] if current_card is None else
+                  current_card[current_card["status"] == "act"].to_dict(orient="records"))
+
     env = _env()
     manifest = snapshot.manifest
     page_ctx = {**common, "failed": failed, "currency": params.finance.currency}
     dq = {"tables": len(manifest["tables"]), "rows": sum(t["rows"] for t in manifest["tables"].values()),
           "warnings": len(manifest.get("warnings", []))}
+    order = {"high": 0, "medium": 1, "low": 2}
+    exceptions = sorted(candidates.to_dict(orient="records"), key=lambda c: order.get(c["priority"], 3))[:5]
+    needed = items[items["status"] == "open"].head(8).to_dict(orient="records") if len(items) else []
+    scen = results["scenario_comparison"]
     (target / "index.html").write_text(env.get_template("index.html.j2").render(
         **page_ctx, current="index.html", h=headlines, charts=charts, steps=steps, dq=dq, n_candidates=len(candidates),
         n_new=int((~candidates["key"].isin(known)).sum()), n_open=len(items),
+        n_overdue=int(items["overdue"].sum()) if len(items) else 0, exceptions=exceptions, needed=needed,
+        changes=changes.to_dict(orient="records"), previous_cycle=previous, status_changes=status_changes,
+        kpi_alerts=kpi_alerts, follow_counts=follow["verdict"].value_counts().to_dict() if len(follow) else {},
+        scenarios=scen.to_dict(orient="records") if scen is not None else [],
         built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), captured_at=manifest["captured_at"],
     ), encoding="utf-8")
     (target / "data_quality.html").write_text(env.get_template("data_quality.html.j2").render(
@@ -205,9 +246,25 @@ def render_pack(
     (target / "decisions.html").write_text(env.get_template("decisions.html.j2").render(
         **page_ctx, current="decisions.html", candidates=candidates.to_dict(orient="records"), known=known,
         items=items.to_dict(orient="records"), closed=log[log["status"] == "closed"].to_dict(orient="records")
-        if len(log) else []), encoding="utf-8")
+        if len(log) else [], follow=follow.to_dict(orient="records")), encoding="utf-8")
+    trend_cycles = [c for c in sorted(cards) if c != cycle][-5:]
+    trend_map = {(r["cycle"], r["name"]): {"value": r["value"], "status": r["status"]}
+                 for r in trend.to_dict(orient="records")}
+    (target / "scorecard.html").write_text(env.get_template("scorecard.html.j2").render(
+        **page_ctx, current="scorecard.html", rows=current_card.to_dict(orient="records") if current_card is not None
+        else [], trend_cycles=trend_cycles, trend=trend_map, definitions=list(KPIS.values()),
+        charts=[_fig_html(report.kpi_trend_chart(trend))] if len(trend) else []), encoding="utf-8")
     (target / "headlines.json").write_text(json.dumps(headlines, indent=2, default=str), encoding="utf-8")
     return target
+
+
+def _published_or_none(store: Store, cycle: str, name: str) -> pd.DataFrame | None:
+    path = store.published_dir(cycle) / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def _fig_html(fig: Any) -> str:
+    return str(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
 
 
 def _log_candidates(store: Store, path: Path) -> None:
@@ -268,6 +325,8 @@ def _run_locked(
         echo(f"Snapshot of {inputs_dir or store.inputs_dir} for cycle {cycle} …")
         take_snapshot(store, cycle, inputs_dir, force=True)
     snapshot = store.read_snapshot(cycle)
+    check_planner_inputs(store, cycle, {n: snapshot[n] for n in ("products", "sales_history", "capacity", "prices")},
+                         params)
     timings["snapshot"] = time.perf_counter() - t0
     echo(f"Cycle {cycle}: snapshot {snapshot.short_fingerprint} ({snapshot.manifest['captured_at']})")
     changed = store.changed_inputs(snapshot, store.inputs_dir)

@@ -98,6 +98,15 @@ def stack_plans(plans: dict[str, pd.DataFrame], steps: tuple[str, ...] = ()) -> 
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
+def stack_results(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Any archived result by cycle → one frame with a ``plan_cycle`` column first (empty when none)."""
+    frames = [r.assign(plan_cycle=c) for c, r in sorted(results.items()) if len(r)]
+    if not frames:
+        return pd.DataFrame(columns=["plan_cycle"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["plan_cycle", *[c for c in out.columns if c != "plan_cycle"]]]
+
+
 # --- forecast value added ----------------------------------------------------------------------------------
 
 STEPS = ("naive", "statistical")  # the forecasting process's steps before the consensus (``forecast``)

@@ -3,6 +3,7 @@ CLI once per test session; e2e and browser tests read the pack it publishes."""
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 SOP = [sys.executable, "-m", "sop_lib"]
 SHARED_DATA = PROJECT.parent / "shared" / "data"
+HOSTILE = """<script>document.title='pwned'</script><img src=x onerror="document.title='pwned'">"""
 
 
 def make_root(base: Path, with_notebooks: bool = False) -> Path:
@@ -37,5 +39,8 @@ def sop(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two consecutive cycles of an 8-SKU demo company, published under a temporary root."""
     root = make_root(tmp_path_factory.mktemp("demo") / "project")
+    # a planner's text is data, never markup: this override's reason must show as text in the pack
+    with open(root / "params/overrides/2026-11.csv", "a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerow(["QA <b>owner</b>", "sku", "SNK-101", "", "2027-01", "2027-01", "1", "", HOSTILE])
     sop("demo", "--root", str(root), "--skus", "8", "--cycles", "2026-10,2026-11", check=True)
     return root

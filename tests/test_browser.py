@@ -30,8 +30,9 @@ def browser():
         b.close()
 
 
-@pytest.mark.parametrize("page_name,min_plots", [("index.html", 2), ("01_demand_forecast.html", 2),
-                                                  ("02_capacity_review.html", 2)])
+@pytest.mark.parametrize("page_name,min_plots", [("index.html", 2), ("01_demand_forecast.html", 3),
+                                                  ("02_capacity_review.html", 2),
+                                                  ("03_financial_reconciliation.html", 2), ("scorecard.html", 1)])
 def test_page_draws_its_charts_offline(browser, demo_root: Path, tmp_path: Path, page_name: str, min_plots: int) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
@@ -43,10 +44,22 @@ def test_page_draws_its_charts_offline(browser, demo_root: Path, tmp_path: Path,
     plots = page.locator(".js-plotly-plot").count()
     # traces plotly actually drew: line paths, heatmap images, bars
     drawn = page.evaluate("() => document.querySelectorAll('.scatterlayer path.js-line, "
-                          ".heatmaplayer image, .barlayer .point path').length")
+                          ".heatmaplayer image, .barlayer .point path, .scatterlayer .point').length")
+    title = page.title()
     page.screenshot(path=str(tmp_path / f"{page_name}.png"), full_page=True)
     page.close()
     assert errors == []
     assert remote == []
+    assert title != "pwned"  # planner text (an override reason with a script) never runs
     assert plots >= min_plots
     assert drawn > 0, "plot areas exist but no trace was drawn"
+
+
+def test_override_reason_with_a_script_shows_as_text(browser, demo_root: Path) -> None:
+    from tests.conftest import HOSTILE
+
+    page = browser.new_page()
+    page.goto((demo_root / "reports" / "2026-11" / "01_demand_forecast.html").as_uri())
+    assert page.title() != "pwned"
+    assert HOSTILE in page.inner_text("body")  # shown to the reader exactly as the planner typed it
+    page.close()

@@ -371,3 +371,19 @@ def test_editor_escapes_what_people_type_and_deletes_rows(tmp_path: Path) -> Non
     editor.delete_button.click()
     assert store.read_overrides("2031-05").empty
     assert "No overrides yet" in editor.table.value
+
+
+def test_consensus_plan_moves_intervals_with_the_point_forecast() -> None:
+    from sop_lib.consensus import as_forecast, consensus_plan
+
+    T = pd.Timestamp("2026-11-01")
+    consensus = pd.DataFrame({"sku": ["A", "B"], "region": "North", "family": "F", "period": T,
+                              "statistical": [100.0, 0.0], "adjustment": [20.0, 5.0], "consensus": [120.0, 5.0]})
+    forecast = pd.DataFrame({"sku": ["A", "B"], "region": "North", "period": T,
+                             "forecast-lo-80": [80.0, 0.0], "forecast-hi-80": [130.0, 2.0]})
+    naive = pd.DataFrame({"sku": ["A", "B"], "region": "North", "period": T, "naive": [90.0, 1.0]})
+    plan = consensus_plan(consensus, forecast, naive)
+    # A: scaled by 120 / 100 = 1.2 → 96 … 156; B: statistical 0, so shifted by +5 → 5 … 7
+    assert plan["consensus-lo-80"].tolist() == [96.0, 5.0] and plan["consensus-hi-80"].tolist() == [156.0, 7.0]
+    assert list(plan.columns[:6]) == ["sku", "region", "family", "period", "naive", "statistical"]
+    assert {"forecast", "forecast-lo-80"} <= set(as_forecast(plan).columns)

@@ -161,3 +161,24 @@ def test_decisions_page_shows_html_in_fields_as_text(tmp_path: Path) -> None:
         assert tab.title() != "pwned"
         assert '<script>document.title="pwned"</script>' in tab.inner_text("body")
         browser.close()
+
+
+def test_a_closed_item_is_raised_again_once_its_review_cycle_is_reached() -> None:
+    from sop_lib.decisions import candidate_events, covered_keys
+
+    cand = pd.DataFrame([{"key": "capacity:Bottling", "raised_cycle": "2026-10", "function": "operations",
+                          "priority": "high", "title": "Bottling short", "context": "100 h short.",
+                          "expected_kpi": "hours_short:Bottling", "expected_value": -100.0}])
+    events = candidate_events([], cand, "sop run")
+    events.append(close_event(events, "D-001", "weekend shifts", "cheaper than lost sales", "ana"))
+    events[-1]["fields"]["review_cycle"] = "2026-12"
+    log = replay(events)
+    # closed, review in 2026-12: covered in 2026-11 and raised again from 2026-12 on if the exception persists
+    assert covered_keys(log, "2026-11") == {"capacity:Bottling": "D-001"}
+    assert covered_keys(log, "2026-12") == {}
+    assert candidate_events(events, cand.assign(raised_cycle="2026-11"), "sop run") == []
+    again = candidate_events(events, cand.assign(raised_cycle="2026-12"), "sop run")
+    assert [e["id"] for e in again] == ["D-002"] and "Raised again: D-001" in again[0]["fields"]["context"]
+    # open, and dropped items keep covering their key
+    dropped = events + [update_event(events, "D-001", {"status": "dropped"}, "ana")]
+    assert covered_keys(replay(dropped), "2027-06") == {"capacity:Bottling": "D-001"}

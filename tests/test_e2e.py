@@ -16,7 +16,7 @@ from tests.conftest import make_root, sop
 pytestmark = pytest.mark.e2e
 
 PAGES = ["index.html", "01_demand_forecast.html", "02_capacity_review.html", "03_financial_reconciliation.html",
-         "04_post_cycle_variance.html", "decisions.html", "data_quality.html"]
+         "04_post_cycle_variance.html", "scorecard.html", "decisions.html", "data_quality.html"]
 
 
 class _Refs(HTMLParser):
@@ -83,9 +83,12 @@ def test_variance_compares_the_published_plan_of_the_earlier_cycle(demo_root: Pa
     pva = pd.read_parquet(demo_root / "data/cycles/2026-11/published/plan_vs_actual.parquet")
     assert set(pva["plan_cycle"]) == {"2026-10"}
     assert set(pva["period"].dt.strftime("%Y-%m")) == {"2026-10"}
-    # the plan compared is exactly what 2026-10 published
-    plan = pd.read_parquet(demo_root / "data/cycles/2026-10/published/forecast.parquet")
-    plan = plan[plan["period"] == "2026-10-01"].set_index(["sku", "region"])["forecast"]
+    # the plan compared is exactly what 2026-10 published: its consensus, with the steps before it
+    published = pd.read_parquet(demo_root / "data/cycles/2026-10/published/consensus.parquet")
+    oct_plan = published[published["period"] == "2026-10-01"].set_index(["sku", "region"])
+    plan = oct_plan["consensus"]
+    got_stat = pva.set_index(["sku", "region"])["statistical"]
+    pd.testing.assert_series_equal(got_stat.sort_index(), oct_plan["statistical"].sort_index(), check_names=False)
     got = pva.set_index(["sku", "region"])["forecast"]
     pd.testing.assert_series_equal(got.sort_index(), plan.sort_index(), check_names=False)
     # and the actuals are the 2026-11 snapshot's October sales
@@ -154,11 +157,62 @@ def test_failed_workbook_is_shown_as_failed_and_nothing_is_published(tmp_path: P
 
 def test_exceptions_join_the_decision_log_once(demo_root: Path) -> None:
     events = [json.loads(x) for x in (demo_root / "data/decisions/events.jsonl").read_text().splitlines()]
-    keys = [e["fields"]["key"] for e in events if e["action"] == "add"]
-    assert keys and len(keys) == len(set(keys))  # two published cycles, no item raised twice
-    assert all(e["author"] == "sop run" for e in events)
+    adds = [e for e in events if e["action"] == "add"]
+    keys = [e["fields"]["key"] for e in adds]
+    raised = [(e["fields"]["key"], e["fields"]["raised_cycle"]) for e in adds]
+    assert keys and len(raised) == len(set(raised))  # never twice in one cycle
+    assert {e["author"] for e in adds} == {"sop run"}
+    # the demo meeting closed 2026-10's items for review in 2026-11: those whose exception persists came back
+    again = [e for e in adds if "Raised again" in e["fields"].get("context", "")]
+    assert again and {e["fields"]["raised_cycle"] for e in again} == {"2026-11"}
+    assert {e["author"] for e in events if e["action"] == "close"} == {"demo meeting"}
     review = pd.read_parquet(demo_root / "data/cycles/2026-11/published/capacity_review.parquet")
     over = sorted(review.loc[review["over_capacity"], "resource"].unique())
     assert {k for k in keys if k.startswith("capacity:")} >= {f"capacity:{r}" for r in over}
     page = (demo_root / "reports/2026-11/decisions.html").read_text(encoding="utf-8")
     assert "Raised by this cycle" in page and "already" in page
+
+
+def test_consensus_feeds_capacity_and_finance_and_is_scored(demo_root: Path) -> None:
+    pub = demo_root / "data/cycles/2026-11/published"
+    cons = pd.read_parquet(pub / "consensus.parquet")
+    assert (cons["consensus"] - cons["statistical"] - cons["adjustment"]).abs().max() < 1e-6
+    adj = pd.read_parquet(pub / "override_adjustments.parquet")
+    assert adj["owner"].nunique() >= 3 and cons["adjustment"].abs().sum() > 0
+    # capacity and finance work from the consensus, not the statistical forecast
+    from sop_lib.capacity import required_hours
+    from sop_lib.forecast import plan_units
+
+    bor = pd.read_parquet(demo_root / "data/cycles/2026-11/snapshot/bill_of_resources.parquet")
+    need = required_hours(plan_units(cons, "consensus"), bor)["required_hours"].sum()
+    review = pd.read_parquet(pub / "capacity_review.parquet")
+    assert review["required_hours"].sum() == pytest.approx(need)
+    fin = pd.read_parquet(pub / "plan_financials.parquet")
+    assert fin["units"].sum() == pytest.approx(cons["consensus"].sum())
+    # scenarios: the baseline first, then the params' scenarios
+    scen = pd.read_parquet(pub / "scenario_comparison.parquet")
+    assert scen["scenario"].tolist()[:2] == ["baseline", "upside"]
+    assert scen.loc[0, "revenue"] == pytest.approx(scen.loc[0, "revenue"] + scen.loc[0, "revenue_vs_baseline"])
+    # October closed: the 2026-10 plan's owners are scored (their overrides touched October)
+    page = (demo_root / "reports/2026-11/04_post_cycle_variance.html").read_text(encoding="utf-8")
+    assert "Whose overrides helped" in page and "Anna Berg (sales North)" in page
+    card = pd.read_parquet(pub / "kpi_scorecard.parquet")
+    assert {"accuracy", "peak_utilisation", "days_of_supply", "revenue_vs_budget_pct"} <= set(card["kpi"])
+    index = (demo_root / "reports/2026-11/index.html").read_text(encoding="utf-8")
+    for heading in ("What changed since the last cycle", "Top exceptions", "Decisions needed at this meeting",
+                    "Scenarios"):
+        assert heading in index
+
+
+def test_decisions_of_the_last_meeting_are_followed_through(demo_root: Path) -> None:
+    page = (demo_root / "reports/2026-11/decisions.html").read_text(encoding="utf-8")
+    assert "Follow-through" in page
+    assert re.search(r'class="verdict-(met|partly-met|not-met)"', page)  # measured in the review cycle 2026-11
+
+
+def test_override_text_is_escaped_in_the_pack(demo_root: Path) -> None:
+    from tests.conftest import HOSTILE
+
+    page = (demo_root / "reports/2026-11/01_demand_forecast.html").read_text(encoding="utf-8")
+    assert HOSTILE not in page and "&lt;script&gt;document.title" in page
+    assert "<b>owner</b>" not in page

@@ -8,9 +8,10 @@ import pandas as pd
 from .models import MODEL_LABELS
 
 
-def plan_units(forecast: pd.DataFrame) -> pd.DataFrame:
-    """The statistical forecast as the unconstrained demand plan: ``sku``, ``region``, ``period``, ``units``."""
-    return forecast[["sku", "region", "period", "forecast"]].rename(columns={"forecast": "units"})
+def plan_units(forecast: pd.DataFrame, column: str = "forecast") -> pd.DataFrame:
+    """A forecast column as the unconstrained demand plan: ``sku``, ``region``, ``period``, ``units``
+    (``column="consensus"`` on the consensus result gives the plan capacity and finance work from)."""
+    return forecast[["sku", "region", "period", column]].rename(columns={column: "units"})
 
 
 def model_counts(selection: pd.DataFrame) -> pd.DataFrame:

@@ -16,11 +16,12 @@ from .charts import (
     capacity_heatmap,
     capacity_lines,
     demand_chart,
+    kpi_trend_chart,
     scenario_chart,
     variance_chart,
     waterfall_chart,
 )
-from .headlines import compute_headlines
+from .headlines import compute_headlines, plan_changes
 from .tables import banner, show_table
 
 
@@ -45,5 +46,5 @@ pio.renderers.default = "sop"
 
 __all__ = [
     "banner", "budget_chart", "capacity_heatmap", "capacity_lines", "compute_headlines", "demand_chart",
-    "scenario_chart", "show_table", "variance_chart", "waterfall_chart",
+    "kpi_trend_chart", "plan_changes", "scenario_chart", "show_table", "variance_chart", "waterfall_chart",
 ]

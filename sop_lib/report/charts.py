@@ -200,3 +200,26 @@ def waterfall_chart(
     fig.update_yaxes(tickformat="~s")
     fig.update_xaxes(tickangle=0)
     return fig
+
+
+def kpi_trend_chart(trend: pd.DataFrame) -> go.Figure:
+    """The company-level value of each rated KPI over the cycles in ``trend`` (``kpi.kpi_trend`` output), one
+    small panel per KPI, each point coloured by its status."""
+    colours = {"good": "#1a7f37", "watch": "#d4a72c", "act": "#b30000", "": "#6b7785"}
+    total = trend[(trend["scope"] == "") & (trend["good"].notna())]
+    kpis = list(dict.fromkeys(total["kpi"]))
+    rows, cols = _grid(len(kpis), cols=4) if kpis else (1, 1)
+    labels = [str(total.loc[total["kpi"] == k, "label"].iloc[0]) for k in kpis]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=labels, vertical_spacing=0.25)
+    for i, k in enumerate(kpis):
+        g = total[total["kpi"] == k].sort_values("cycle")
+        scale = 100.0 if g["unit"].iloc[0] == "ratio" else 1.0
+        fig.add_trace(go.Scatter(x=g["cycle"], y=g["value"] * scale, mode="lines+markers", showlegend=False,
+                                 line={"color": "#8896a5"}, name=labels[i],
+                                 marker={"size": 10, "color": [colours.get(s, "#6b7785") for s in g["status"]]},
+                                 hovertemplate="%{x}: %{y:.1f}<extra>" + labels[i] + "</extra>"),
+                      row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(type="category")
+    fig.update_layout(title="Trend over cycles (company level; ratios in %; green good, amber watch, red act)",
+                      height=230 * rows + 90, margin={"t": 90, "l": 40, "r": 20, "b": 30}, template="plotly_white")
+    return fig

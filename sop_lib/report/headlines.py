@@ -68,3 +68,26 @@ def compute_headlines(
                 "bias_pct": bias_pct(last["actual"], last["forecast"]),
             }
     return out
+
+
+def plan_changes(current: pd.DataFrame, previous: pd.DataFrame | None, by: str = "family") -> pd.DataFrame:
+    """What changed since the last published plan: units per ``by`` over the months both plans cover.
+
+    Both frames have ``by``, ``period`` and ``units`` (e.g. the consensus of this cycle and of the last one).
+    Returns ``by`` (with an "All" total row last), ``months``, ``last_plan``, ``this_plan``, ``change`` and
+    ``change_pct``; empty when there is no earlier plan or no month in common.
+    """
+    cols = [by, "months", "last_plan", "this_plan", "change", "change_pct"]
+    if previous is None or not len(previous) or not len(current):
+        return pd.DataFrame(columns=cols)
+    common = sorted(set(current["period"]) & set(previous["period"]))
+    if not common:
+        return pd.DataFrame(columns=cols)
+    now = current[current["period"].isin(common)].groupby(by)["units"].sum()
+    then = previous[previous["period"].isin(common)].groupby(by)["units"].sum()
+    out = pd.DataFrame({"last_plan": then, "this_plan": now}).fillna(0.0)
+    out.loc["All"] = out.sum()
+    out["change"] = out["this_plan"] - out["last_plan"]
+    out["change_pct"] = out["change"] / out["last_plan"].replace(0, np.nan) * 100
+    out["months"] = f"{min(common):%Y-%m} – {max(common):%Y-%m}"
+    return out.rename_axis(by).reset_index()[cols]
