@@ -59,7 +59,9 @@ def show_table(
             kind = formats.get(c, "month" if pd.api.types.is_datetime64_any_dtype(frame[c]) else "")
             text = html.escape(_fmt(row[c], kind))
             align = "right" if kind in ("pct", "pct100", "int", "money", "num2") else "left"
-            cells.append(f'<td style="text-align:{align};white-space:nowrap">{text}</td>')
+            # numbers and codes stay on one line; free text (reasons, descriptions) wraps
+            wrap = "white-space:normal;min-width:16em" if len(text) > 40 else "white-space:nowrap"
+            cells.append(f'<td style="text-align:{align};{wrap}">{text}</td>')
         body.append(f"<tr{style}>{''.join(cells)}</tr>")
     more = f"<p><i>{len(frame) - max_rows} more rows in the results table.</i></p>" if len(frame) > max_rows else ""
     cap = f"<caption style='caption-side:top;text-align:left'>{html.escape(caption)}</caption>" if caption else ""
