@@ -65,6 +65,24 @@ class FinanceParams(_Strict):
     budget_gap_threshold_pct: float = Field(5.0, ge=0, description="flag plan vs budget gaps beyond ± this %")
 
 
+class Overtime(_Strict):
+    """Extra hours a resource can work in a month, and what an hour of them costs."""
+
+    max_hours: float = Field(ge=0, description="overtime hours available per month")
+    cost_per_hour: float = Field(ge=0, description="cost of one overtime hour, in the currency")
+
+
+class SupplyParams(_Strict):
+    """The constrained supply plan (a linear programme) and the inventory projection."""
+
+    holding_cost_pct_per_year: float = Field(20.0, ge=0, description="cost of holding stock, % of unit cost a year")
+    service_level: float = Field(0.95, gt=0.5, lt=1, description="cycle service level the safety stock targets")
+    lead_time_months: float = Field(1.0, gt=0, description="replenishment lead time, in months")
+    build_ahead: bool = Field(True, description="may produce in earlier months and hold the stock")
+    overtime: dict[str, Overtime] = Field(default_factory=dict, description="overtime per resource")
+    solver_time_limit_s: float = Field(120.0, gt=0, description="stop the solver after this long")
+
+
 class DecisionParams(_Strict):
     tracking_signal_limit: float = Field(4.0, gt=0, description="raise a bias item outside ± this tracking signal")
 
@@ -121,6 +139,7 @@ class CycleParams(_Strict):
     forecast: ForecastParams = ForecastParams()
     capacity: CapacityParams = CapacityParams()
     finance: FinanceParams = FinanceParams()
+    supply: SupplyParams = SupplyParams()
     decisions: DecisionParams = DecisionParams()
     kpi: KpiParams = KpiParams()
     scenarios: dict[str, ScenarioSpec] = Field(default_factory=dict, description="named what-ifs; baseline is implicit")
