@@ -19,7 +19,7 @@ def banner(cycle: str, fingerprint: str, captured_at: str, company: str, title: 
 
 
 def _fmt(value: object, kind: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if kind == "pct":
         return f"{float(value):.1%}"
