@@ -1,0 +1,39 @@
+"""Supply review: the constrained supply plan (a linear programme), demand at risk, the inventory projection.
+
+Rough-cut capacity (``capacity.review_capacity``) shows the load the demand plan *would* need, and the
+scenarios ration it proportionally (``scenarios.ration_to_capacity``); :func:`plan_supply` decides instead
+what to make month by month so that the least money is lost: it may build stock ahead of a short month, work
+overtime or, where neither pays, lose the sales with the least margin per hour. :func:`demand_at_risk` prices
+that fix; :func:`compare_views` sets the unconstrained and constrained loads side by side;
+:func:`safety_stock` and :func:`project_inventory` follow the stock the plan leaves. Pure functions.
+
+The linear programme (SKU s, month t, resource r), solved by HiGHS::
+
+    minimise   Σ m[s,t]·u[s,t]  +  Σ k[s,t]·I[s,t]  +  Σ c[r]·o[r,t]
+    subject to I[s,t-1] + x[s,t] + u[s,t] − d[s,t] = I[s,t]     balance; I[s,-1] = opening stock
+               Σ_s h[s,r]·x[s,t] − o[r,t] ≤ a[r,t]              capacity, for each resource-month with hours
+               I[s,t] = max(I[s,-1] − Σ_{τ≤t} d[s,τ], 0)         only when build_ahead is off
+               x ≥ 0,  I ≥ 0,  0 ≤ u ≤ d,  0 ≤ o[r,t] ≤ max_hours[r]
+
+x production, I closing stock, u unmet (lost) demand, o overtime hours; d demand, h hours per unit, a
+available hours; m the margin lost with a unit, price − cost floored at ``MIN_MARGIN_SHARE`` (1 %) of the price
+so that a lost sale always costs something; k the holding cost of a unit for a month, unit cost ×
+holding_cost_pct_per_year / 100 / 12 (at least ``TIE_BREAK_HOLDING``, so that nothing is made early for
+nothing); c the cost of an overtime hour (resources without overtime in the parameters get none).
+With build-ahead off the opening stock serves demand first and nothing is added to it, so production covers
+at most each month's demand net of the stock used: keeping opening stock back for a short month would be
+building ahead by another name.
+Resource-months without a capacity row do not constrain production (their load is reported); a SKU with
+demand and no route is an error unless ``unconstrained_ok``.
+"""
+
+from .inputs import SupplyError
+from .inventory import project_inventory, safety_stock
+from .model import MIN_MARGIN_SHARE, TIE_BREAK_HOLDING
+from .plan import SupplyPlan, compare_views, plan_supply
+from .risk import DemandAtRisk, built_ahead_units, demand_at_risk
+
+__all__ = [
+    "MIN_MARGIN_SHARE", "TIE_BREAK_HOLDING", "DemandAtRisk", "SupplyError", "SupplyPlan", "built_ahead_units",
+    "compare_views", "demand_at_risk", "plan_supply", "project_inventory", "safety_stock",
+]

@@ -1,0 +1,171 @@
+"""The supply inputs checked (every problem at once, in one message a planner can act on) and laid out as arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SopError
+from ..params import SupplyParams
+
+
+class SupplyError(SopError):
+    """The supply inputs are contradictory (negative hours, unrouted SKUs, …) or the solver did not finish."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The inputs as arrays: SKUs × months, resources × months, the routes."""
+
+    skus: np.ndarray
+    months: pd.DatetimeIndex
+    resources: np.ndarray
+    demand: np.ndarray  # S × T units
+    opening: np.ndarray  # S
+    price: np.ndarray  # S × T
+    cost: np.ndarray  # S × T
+    route_sku: np.ndarray  # B: one entry per route (SKU, resource, hours per unit)
+    route_res: np.ndarray  # B
+    route_hours: np.ndarray  # B
+    available: np.ndarray  # R × T hours, NaN where there is no capacity row
+    overtime_max: np.ndarray  # R
+    overtime_cost: np.ndarray  # R
+    unrouted: np.ndarray  # SKUs with demand and no route (allowed only with unconstrained_ok)
+
+
+def _listed(items: list[str], limit: int = 12) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def _months(periods: pd.Series) -> pd.DatetimeIndex:
+    stamps = pd.to_datetime(periods)
+    months = pd.date_range(stamps.min(), stamps.max(), freq="MS")
+    off = sorted({f"{p:%Y-%m-%d}" for p in stamps.unique() if p not in months})
+    if off or len(months) == 0:
+        raise SupplyError(f"Demand periods must be the first day of a month; got {_listed(off) or 'none'}.")
+    return months
+
+
+def _grid(frame: pd.DataFrame, value: str, skus: np.ndarray, months: pd.DatetimeIndex) -> np.ndarray:
+    """``value`` as a SKU × month array (NaN where the frame has no row)."""
+    wide = frame.set_index(["sku", "period"])[value].unstack("period")  # keys are unique (``_frame``)
+    return wide.reindex(index=skus, columns=months).to_numpy(dtype=float)
+
+
+def _frame(table: pd.DataFrame, value: str, keys: list[str], how: str = "sum") -> pd.DataFrame:
+    """``keys`` (SKU and resource names as text, periods as timestamps) and ``value`` per key (rows of the same
+    key are summed, or averaged with ``how="mean"``: a price repeated per region is still one price)."""
+    out = table[[*keys, value]].copy()
+    for key in keys:
+        out[key] = pd.to_datetime(out[key]) if key == "period" else out[key].astype(str)
+    out[value] = pd.to_numeric(out[value], errors="coerce")
+    grouped = out.groupby(keys, as_index=False)[value]
+    return grouped.mean() if how == "mean" else grouped.sum(min_count=1)
+
+
+def _fill_months(frame: pd.DataFrame, value: str, skus: np.ndarray, months: pd.DatetimeIndex) -> np.ndarray:
+    """``value`` per SKU × month; a month without a row takes the SKU's previous month (else its next)."""
+    return pd.DataFrame(_grid(frame, value, skus, months)).ffill(axis=1).bfill(axis=1).to_numpy()
+
+
+def prepare_inputs(
+    demand: pd.DataFrame,
+    bill_of_resources: pd.DataFrame,
+    capacity: pd.DataFrame,
+    opening_stock: pd.DataFrame,
+    unit_economics: pd.DataFrame,
+    params: SupplyParams,
+    unconstrained_ok: bool,
+) -> Inputs:
+    """Check the inputs of ``plan_supply`` and turn them into arrays.
+
+    The months are every month from the first to the last of ``demand`` (a month missing in between has no
+    demand). SKUs are those of ``demand``; opening stock and routes of other SKUs are ignored.
+
+    Raises
+    ------
+    SupplyError
+        Listing every problem found: demand that is negative or missing, negative available hours in the
+        plan's months, hours per unit ≤ 0, SKUs with demand and no route (unless ``unconstrained_ok``),
+        overtime for a resource neither the bill of resources nor the capacity table knows, SKUs without a
+        price or cost (or a negative one), negative opening stock.
+    """
+    if demand.empty:
+        raise SupplyError("There is no demand to plan: the demand table has no rows.")
+    dem = _frame(demand, "units", ["sku", "period"])
+    months = _months(dem["period"])
+    skus = np.sort(dem["sku"].unique())
+    problems = []
+
+    bad = dem[~(dem["units"] >= 0)]
+    if len(bad):
+        problems.append(f"Demand must be a number ≥ 0; {len(bad)} SKU-month(s) are not: "
+                        + _listed([f"{r.sku} {r.period:%Y-%m} ({r.units})" for r in bad.itertuples()]) + ".")
+    cap = _frame(capacity, "available_hours", ["resource", "period"])
+    cap = cap[cap["period"].isin(months)]
+    bad = cap[~(cap["available_hours"] >= 0)]
+    if len(bad):
+        problems.append("Available hours cannot be negative (or missing); fix the capacity table for "
+                        + _listed([f"{r.resource} {r.period:%Y-%m} ({r.available_hours:g} h)"
+                                   for r in bad.itertuples()]) + ".")
+    all_routes = _frame(bill_of_resources, "hours_per_unit", ["sku", "resource"])
+    bor = all_routes[all_routes["sku"].isin(skus)]
+    bad = bor[~(bor["hours_per_unit"] > 0)]
+    if len(bad):
+        problems.append("Hours per unit must be above 0 in the bill of resources; they are not for "
+                        + _listed([f"{r.sku} on {r.resource} ({r.hours_per_unit:g})" for r in bad.itertuples()])
+                        + ".")
+    wanted = dem.groupby("sku")["units"].sum()
+    unrouted = np.sort(wanted[(wanted > 0) & ~wanted.index.isin(bor["sku"])].index.to_numpy(dtype=object))
+    if len(unrouted) and not unconstrained_ok:
+        problems.append(f"{len(unrouted)} SKU(s) have demand but no route to any resource in the bill of "
+                        f"resources, so nothing could make them: {_listed(list(unrouted))}. Add their routes "
+                        "(or plan them unconstrained).")
+    known = set(all_routes["resource"]) | set(capacity["resource"].astype(str))
+    unknown = sorted(set(params.overtime) - known)
+    if unknown:
+        problems.append(f"Overtime is set for unknown resource(s) {_listed(unknown)}; the bill of resources and "
+                        f"the capacity table know: {_listed(sorted(known))}. Fix supply.overtime in params/.")
+
+    econ = unit_economics
+    if "period" not in econ.columns:  # one price and cost per SKU, for every month
+        econ = econ.merge(pd.DataFrame({"period": months}), how="cross")
+    price = _fill_months(_frame(econ, "unit_price", ["sku", "period"], "mean"), "unit_price", skus, months)
+    cost = _fill_months(_frame(econ, "unit_cost", ["sku", "period"], "mean"), "unit_cost", skus, months)
+    missing = [str(s) for s, row in zip(skus, np.isnan(price) | np.isnan(cost), strict=True) if row.any()]
+    if missing:
+        problems.append(f"No unit price or cost for SKU(s) {_listed(missing)}: add them to the unit economics "
+                        "(finance.prices_for on the demand's SKUs and months).")
+    negative = [str(s) for s, row in zip(skus, (price < 0) | (cost < 0), strict=True) if row.any()]
+    if negative:
+        problems.append(f"Unit price and cost cannot be negative; they are for SKU(s) {_listed(negative)}.")
+    stock = _frame(opening_stock, "on_hand", ["sku"]).set_index("sku")["on_hand"].reindex(skus)
+    bad_stock = [f"{s} ({v:g})" for s, v in stock.items() if v < 0]
+    if bad_stock:
+        problems.append(f"Opening stock cannot be negative: {_listed(bad_stock)}.")
+    if problems:
+        raise SupplyError("The supply plan cannot be made:\n- " + "\n- ".join(problems))
+
+    resources = np.array(sorted(set(bor["resource"]) | set(cap["resource"])), dtype=object)
+    res_index = {r: i for i, r in enumerate(resources)}
+    available = np.full((len(resources), len(months)), np.nan)
+    available[cap["resource"].map(res_index).to_numpy(), months.get_indexer(cap["period"])] = cap["available_hours"]
+    sku_index = {s: i for i, s in enumerate(skus)}
+    over = [params.overtime.get(r) for r in resources]
+    return Inputs(
+        skus=skus, months=months, resources=resources,
+        demand=np.nan_to_num(_grid(dem, "units", skus, months)), opening=stock.fillna(0.0).to_numpy(dtype=float),
+        price=price, cost=cost,
+        route_sku=bor["sku"].map(sku_index).to_numpy(dtype=np.int64),
+        route_res=bor["resource"].map(res_index).to_numpy(dtype=np.int64),
+        route_hours=bor["hours_per_unit"].to_numpy(dtype=float),
+        available=available,
+        overtime_max=np.array([o.max_hours if o else 0.0 for o in over]),
+        overtime_cost=np.array([o.cost_per_hour if o else 0.0 for o in over]),
+        unrouted=unrouted,
+    )

@@ -1,0 +1,130 @@
+"""The linear programme of the supply plan, built with sparse matrices and solved by HiGHS.
+
+The formulation is in the package docstring (``sop_lib.supply``). HiGHS is called through
+``scipy.optimize.linprog(method="highs")``: it returns the solution, the row duals (``marginals``) and the
+status, and solves as fast as the ``highspy`` package (docs/benchmarks.md), without another dependency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from ..params import SupplyParams
+from .inputs import Inputs
+
+#: A lost sale costs at least this share of the unit price, even where price ≤ cost.
+MIN_MARGIN_SHARE = 0.01
+#: Holding cost of a unit for a month when the real one is smaller (e.g. a unit cost of 0): it breaks ties
+#: towards making things when they are needed rather than early; the reported costs leave it out.
+TIE_BREAK_HOLDING = 1e-6
+
+
+@dataclass(frozen=True)
+class Model:
+    """``minimise c·v  subject to  a_eq·v = b_eq,  a_ub·v ≤ b_ub,  lb ≤ v ≤ ub``.
+
+    Variables v: x, I, u (S·T each, SKU-major: SKU s, month t at s·T + t), then o (one per capacity row).
+    Equalities: the S·T balances. Inequalities: the capacity rows (resource-months with available hours).
+    """
+
+    c: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    a_eq: sp.csr_matrix
+    b_eq: np.ndarray
+    a_ub: sp.csr_matrix
+    b_ub: np.ndarray
+    cap_res: np.ndarray  # K: resource index of each capacity row (the first K inequalities)
+    cap_month: np.ndarray  # K: month index of each capacity row
+    lost_margin: np.ndarray  # S × T, per unit lost
+    holding: np.ndarray  # S × T, per unit and month (the real one, without the tie-break)
+
+    @property
+    def n_variables(self) -> int:
+        return len(self.c)
+
+    @property
+    def n_constraints(self) -> int:
+        return len(self.b_eq) + len(self.b_ub)
+
+
+def _sparse(entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]], shape: tuple[int, int]) -> sp.csr_matrix:
+    """A sparse matrix from (rows, columns, values) triplets; each triplet is a vectorised block of entries."""
+    rows, cols, vals = (np.concatenate(part) for part in zip(*entries, strict=True))
+    return sp.csr_matrix((vals, (rows, cols)), shape=shape)
+
+
+def stock_first(opening: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Closing stock (SKUs × months) when the opening stock serves demand first and nothing is added to it.
+
+    ``max(opening − cumulative demand, 0)``: with build-ahead off this *is* the stock, so production in a month
+    covers at most that month's demand net of the stock used (holding stock back for a later month would be
+    building ahead by another name).
+    """
+    return np.maximum(opening[:, None] - np.cumsum(demand, axis=1), 0.0)
+
+
+def build_model(inp: Inputs, params: SupplyParams) -> Model:
+    """The linear programme of ``inp`` (formulation: the package docstring), without loops over variables."""
+    n_s, n_t = inp.demand.shape
+    st = n_s * n_t
+    cell = np.arange(st)  # (s, t) within a block of S·T variables
+    later = cell.reshape(n_s, n_t)[:, 1:].ravel()  # cells with a month before them
+    x0, i0, u0, o0 = 0, st, 2 * st, 3 * st
+    cap_res, cap_month = np.nonzero(~np.isnan(inp.available))
+    n_k = len(cap_res)
+    n_var = o0 + n_k
+    ones = np.ones(st)
+
+    # balance of cell (s, t): x + u − I[t] + I[t−1] = d; the opening stock moves to the right-hand side at t = 0
+    a_eq = _sparse([(cell, x0 + cell, ones), (cell, u0 + cell, ones), (cell, i0 + cell, -ones),
+                    (later, i0 + later - 1, np.ones(len(later)))], (st, n_var))
+    b_eq = inp.demand.copy()
+    b_eq[:, 0] -= inp.opening
+
+    # capacity row k of (r, t): Σ_s h[s,r]·x[s,t] − o_k ≤ available[r,t]; routes × months, route-major
+    row_of = np.full(inp.available.shape, -1)
+    row_of[cap_res, cap_month] = np.arange(n_k)
+    k = row_of[inp.route_res].ravel()
+    route = np.repeat(np.arange(len(inp.route_sku)), n_t)[k >= 0]
+    month = np.tile(np.arange(n_t), len(inp.route_sku))[k >= 0]
+    blocks = [(k[k >= 0], x0 + inp.route_sku[route] * n_t + month, inp.route_hours[route]),
+              (np.arange(n_k), o0 + np.arange(n_k), -np.ones(n_k))]
+    inv_lb, inv_ub = np.zeros(st), np.full(st, np.inf)
+    if not params.build_ahead:  # the stock is what is left of the opening stock, used first: nothing built ahead
+        inv_lb = inv_ub = stock_first(inp.opening, inp.demand).ravel()
+
+    margin = np.maximum(inp.price - inp.cost, MIN_MARGIN_SHARE * inp.price)
+    holding = inp.cost * params.holding_cost_pct_per_year / 100 / 12
+    c = np.concatenate([np.zeros(st), np.maximum(holding, TIE_BREAK_HOLDING).ravel(), margin.ravel(),
+                        inp.overtime_cost[cap_res]])
+    lb = np.concatenate([np.zeros(st), inv_lb, np.zeros(st + n_k)])
+    ub = np.concatenate([np.full(st, np.inf), inv_ub, inp.demand.ravel(), inp.overtime_max[cap_res]])
+    return Model(c=c, lb=lb, ub=ub, a_eq=a_eq, b_eq=b_eq.ravel(), a_ub=_sparse(blocks, (n_k, n_var)),
+                 b_ub=inp.available[cap_res, cap_month], cap_res=cap_res,
+                 cap_month=cap_month, lost_margin=margin, holding=holding)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What HiGHS returned: the variables, the duals of the capacity rows and the status."""
+
+    values: np.ndarray | None
+    capacity_duals: np.ndarray | None  # ∂ objective / ∂ available hours: ≤ 0 (more hours never cost more)
+    status: str
+    optimal: bool
+
+
+def solve(model: Model, time_limit: float) -> Solution:
+    """HiGHS through ``scipy.optimize.linprog``; stops after ``time_limit`` seconds (then not optimal)."""
+    has_ub = len(model.b_ub) > 0
+    res = linprog(model.c, A_ub=model.a_ub if has_ub else None, b_ub=model.b_ub if has_ub else None,
+                  A_eq=model.a_eq, b_eq=model.b_eq,
+                  bounds=np.column_stack([model.lb, model.ub]), method="highs", options={"time_limit": time_limit})
+    optimal = res.status == 0
+    duals = (res.ineqlin.marginals[:len(model.cap_res)] if has_ub else np.zeros(0)) if optimal else None
+    return Solution(values=res.x if optimal else None, capacity_duals=duals, status=res.message, optimal=optimal)
