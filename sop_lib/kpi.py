@@ -41,7 +41,7 @@ KPIS: dict[str, Kpi] = {k.id: k for k in [
     Kpi("hours_short", "Hours short of capacity", "operations", "lower", "hours",
         "required − available hours summed over the months over capacity, whole horizon"),
     Kpi("days_of_supply", "Days of supply", "operations", "band", "days",
-        "stock on hand / average daily consensus demand of the next 3 months"),
+        "projected stock at the end of the plan's third month / demand per day of the fourth (primer)"),
     Kpi("revenue_vs_budget_pct", "Revenue vs budget", "finance", "higher", "pct",
         "(plan − budget) / budget revenue over the forecast months the budget covers"),
     Kpi("margin_vs_budget_pct", "Gross margin vs budget", "finance", "higher", "pct",
@@ -107,6 +107,7 @@ def compute_kpis(
     consensus: pd.DataFrame | None = None,
     inventory: pd.DataFrame | None = None,
     products: pd.DataFrame | None = None,
+    projection: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every KPI the inputs allow, total (scope ``''``) and per family or resource: ``kpi``, ``scope``,
     ``value``, ``basis`` (which months or plans it measures). A missing input drops its KPIs, never fails.
@@ -115,7 +116,10 @@ def compute_kpis(
     ``capacity_review``: ``resource``, ``period``, ``required_hours``, ``available_hours``, ``utilisation``.
     ``budget_gap``: ``family``, ``period``, ``plan_revenue``, ``budget_revenue``, ``plan_margin``, ``budget_margin``.
     ``consensus``: ``sku``, ``period``, ``consensus``; ``inventory``: ``sku``, ``on_hand``; ``products``:
-    ``sku``, ``family``.
+    ``sku``, ``family``. ``projection`` (the supply plan's inventory projection: ``sku``, ``period``,
+    ``closing``, ``demand``), when given, makes days of supply *projected*: stock at the end of the third
+    month of the plan / demand per day of the fourth; without it, stock on hand / demand per day of the
+    next three months.
     """
     rows: list[dict[str, object]] = []
 
@@ -164,7 +168,22 @@ def compute_kpis(
                 basis)
             add("revenue_gap", str(scope), s["plan_revenue"] - s["budget_revenue"], basis)
 
-    if consensus is not None and inventory is not None and products is not None and len(consensus):
+    if projection is not None and products is not None and len(projection):
+        months = sorted(projection["period"].unique())
+        if len(months) >= 4:
+            at, nxt_m = pd.Timestamp(months[2]), pd.Timestamp(months[3])
+            family = products.set_index("sku")["family"]
+            stock = projection[projection["period"] == at].assign(family=lambda d: d["sku"].map(family))
+            need = projection[projection["period"] == nxt_m].assign(family=lambda d: d["sku"].map(family))
+            basis = f"projected stock end of {at:%Y-%m} / daily demand {nxt_m:%Y-%m}"
+            per_day = need.groupby("family")["demand"].sum() / nxt_m.days_in_month
+            held = stock.groupby("family")["closing"].sum()
+            if per_day.sum() > 0:
+                add("days_of_supply", "", held.sum() / per_day.sum(), basis)
+            for fam in sorted(per_day.index):
+                if per_day[fam] > 0:
+                    add("days_of_supply", str(fam), held.get(fam, 0.0) / per_day[fam], basis)
+    elif consensus is not None and inventory is not None and products is not None and len(consensus):
         end = cycle_start + pd.DateOffset(months=3)
         nxt = consensus[(consensus["period"] >= cycle_start) & (consensus["period"] < end)]
         days = float(pd.date_range(cycle_start, end - pd.DateOffset(days=1)).size)

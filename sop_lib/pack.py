@@ -169,7 +169,7 @@ def render_pack(
     start = parse_cycle(cycle)
     results = {n: _read_or_none(store, cycle, run_dir, n)
                for n in ("forecast", "consensus", "capacity_review", "budget_gap", "plan_vs_actual",
-                         "scenario_comparison", "kpi_scorecard")}
+                         "scenario_comparison", "kpi_scorecard", "demand_at_risk", "budget_bridge")}
     sales = snapshot["sales_history"]
     plan = results["consensus"]
     plan_fc = as_forecast(plan) if plan is not None else results["forecast"]
@@ -230,7 +230,11 @@ def render_pack(
           "warnings": len(manifest.get("warnings", []))}
     order = {"high": 0, "medium": 1, "low": 2}
     exceptions = sorted(candidates.to_dict(orient="records"), key=lambda c: order.get(c["priority"], 3))[:5]
-    needed = items[items["status"] == "open"].head(8).to_dict(orient="records") if len(items) else []
+    # this cycle's new items (they join the log when the cycle is published) first, then the open ones
+    fresh = [{**c, "id": "new", "owner": f"{c['function']} (to assign)", "overdue": False, "due": None}
+             for c in sorted(candidates.to_dict(orient="records"), key=lambda c: order.get(c["priority"], 3))
+             if c["key"] not in known]
+    needed = (fresh + (items[items["status"] == "open"].to_dict(orient="records") if len(items) else []))[:10]
     scen = results["scenario_comparison"]
     (target / "index.html").write_text(env.get_template("index.html.j2").render(
         **page_ctx, current="index.html", h=headlines, charts=charts, steps=steps, dq=dq, n_candidates=len(candidates),
@@ -239,6 +243,8 @@ def render_pack(
         changes=changes.to_dict(orient="records"), previous_cycle=previous, status_changes=status_changes,
         kpi_alerts=kpi_alerts, follow_counts=follow["verdict"].value_counts().to_dict() if len(follow) else {},
         scenarios=scen.to_dict(orient="records") if scen is not None else [],
+        at_risk=results["demand_at_risk"].iloc[0].to_dict() if results["demand_at_risk"] is not None else None,
+        bridge=_bridge_total(results["budget_bridge"]),
         built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), captured_at=manifest["captured_at"],
     ), encoding="utf-8")
     (target / "data_quality.html").write_text(env.get_template("data_quality.html.j2").render(
@@ -261,6 +267,14 @@ def render_pack(
 def _published_or_none(store: Store, cycle: str, name: str) -> pd.DataFrame | None:
     path = store.published_dir(cycle) / f"{name}.parquet"
     return pd.read_parquet(path) if path.exists() else None
+
+
+def _bridge_total(bridge: pd.DataFrame | None) -> dict[str, float] | None:
+    """Gross margin budget → plan over all families and months, effect by effect (for the summary)."""
+    if bridge is None:
+        return None
+    tot = bridge[bridge["period"].isna() & (bridge["family"] == "All families") & (bridge["measure"] == "gross_margin")]
+    return {str(k): float(v) for k, v in zip(tot["effect"], tot["amount"], strict=True)} if len(tot) else None
 
 
 def _fig_html(fig: Any) -> str:

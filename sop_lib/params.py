@@ -79,6 +79,8 @@ class SupplyParams(_Strict):
     service_level: float = Field(0.95, gt=0.5, lt=1, description="cycle service level the safety stock targets")
     lead_time_months: float = Field(1.0, gt=0, description="replenishment lead time, in months")
     build_ahead: bool = Field(True, description="may produce in earlier months and hold the stock")
+    safety_stock_weight: float = Field(0.5, ge=0, description="penalty per unit-month below safety stock, as a "
+                                       "share of the unit's margin; 0 = the plan ignores safety stock")
     overtime: dict[str, Overtime] = Field(default_factory=dict, description="overtime per resource")
     solver_time_limit_s: float = Field(120.0, gt=0, description="stop the solver after this long")
 
@@ -124,8 +126,8 @@ class KpiParams(_Strict):
     abs_bias_pct: Band = Band(good=5.0, warn=10.0)  # |Σ(F − A) / ΣA| in %, lower is better
     abs_tracking_signal: Band = Band(good=3.0, warn=4.0)  # lower is better
     peak_utilisation: Band = Band(good=0.90, warn=1.00)  # next 6 months, lower is better
-    days_of_supply_low: Band = Band(good=20.0, warn=10.0)  # fewer days than this risks stock-outs
-    days_of_supply_high: Band = Band(good=60.0, warn=90.0)  # more ties up cash
+    days_of_supply_low: Band = Band(good=5.0, warn=2.0)  # fewer projected month-end days risk stock-outs
+    days_of_supply_high: Band = Band(good=45.0, warn=90.0)  # more ties up cash
     revenue_vs_budget_pct: Band = Band(good=-2.0, warn=-5.0)  # higher is better
     margin_vs_budget_pct: Band = Band(good=-2.0, warn=-5.0)  # higher is better
 

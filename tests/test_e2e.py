@@ -216,3 +216,27 @@ def test_override_text_is_escaped_in_the_pack(demo_root: Path) -> None:
     page = (demo_root / "reports/2026-11/01_demand_forecast.html").read_text(encoding="utf-8")
     assert HOSTILE not in page and "&lt;script&gt;document.title" in page
     assert "<b>owner</b>" not in page
+
+
+def test_constrained_plan_inventory_and_bridges_are_published(demo_root: Path) -> None:
+    pub = demo_root / "data/cycles/2026-11/published"
+    plan = pd.read_parquet(pub / "supply_plan.parquet")
+    # inventory balance at every SKU-month, and nothing served beyond demand
+    gap = plan["opening_stock"] + plan["production"] - plan["served"] - plan["closing_stock"]
+    assert gap.abs().max() < 1e-6 and (plan["served"] <= plan["demand"] + 1e-9).all()
+    cons = pd.read_parquet(pub / "consensus.parquet")
+    assert plan["demand"].sum() == pytest.approx(cons["consensus"].sum())  # the LP plans the consensus
+    res = pd.read_parquet(pub / "supply_resources.parquet")
+    assert (res["shadow_price"] >= 0).all() and (res.loc[~res["binding"], "shadow_price"] < 1e-6).all()
+    for name in ("budget_bridge", "plan_bridge"):
+        bridge = pd.read_parquet(pub / f"{name}.parquet")
+        wide = bridge.pivot_table(index=["family", "period", "measure"], columns="effect", values="amount",
+                                  dropna=False).dropna(subset=["base"])
+        effects = wide[["volume", "mix", "price", "cost"]].sum(axis=1)
+        assert (effects - (wide["new"] - wide["base"])).abs().max() < 0.005, name  # ties to the cent
+    inv = pd.read_parquet(pub / "inventory_projection.parquet")
+    assert {"days_of_supply", "safety_stock", "stockout_risk"} <= set(inv.columns)
+    page = (demo_root / "reports/2026-11/02_capacity_review.html").read_text(encoding="utf-8")
+    assert "Constrained supply plan" in page and "of demand at risk" in page or "No demand at risk" in page
+    index = (demo_root / "reports/2026-11/index.html").read_text(encoding="utf-8")
+    assert "<b>Supply:</b>" in index and "Gross margin vs budget</b>" in index

@@ -118,3 +118,14 @@ def test_follow_through_compares_expected_and_measured_change() -> None:
     assert ft.loc["D-003", "verdict"] == "not met"
     assert ft.loc["D-004", "verdict"] == "pending"
     assert ft.loc["D-006", "verdict"] == "not measurable"
+
+
+def test_days_of_supply_from_the_inventory_projection() -> None:
+    months = pd.date_range("2026-11-01", periods=4, freq="MS")
+    proj = pd.DataFrame({"sku": "A", "period": months, "closing": [0.0, 0.0, 620.0, 0.0],
+                         "demand": [0.0, 0.0, 0.0, 930.0]})
+    k = compute_kpis(TS("2026-11-01"), projection=proj,
+                     products=pd.DataFrame({"sku": ["A"], "family": ["Juice"]})).set_index(["kpi", "scope"])
+    # third month 2027-01 ends with 620 in stock; the fourth, 2027-02, needs 930 / 28 days = 33.2 a day
+    assert k.loc[("days_of_supply", "Juice"), "value"] == pytest.approx(620 / (930 / 28))
+    assert "projected stock end of 2027-01" in k.loc[("days_of_supply", ""), "basis"]

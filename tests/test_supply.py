@@ -72,7 +72,7 @@ def test_build_ahead_is_cheapest_when_holding_costs_less_than_overtime_or_lost_s
     result = solve(params(cost_per_hour=5.0))
     assert result.status == "optimal"
     assert list(result.plan.columns) == ["sku", "period", "demand", "opening_stock", "production", "served",
-                                         "unmet", "closing_stock"]
+                                         "unmet", "closing_stock", "safety_stock"]
     assert column(result, "A", "production") == pytest.approx([40, 60, 80])
     assert column(result, "B", "production") == pytest.approx([40, 60, 60])
     assert column(result, "B", "closing_stock") == pytest.approx([0, 20, 0])
@@ -366,3 +366,72 @@ def test_a_solver_that_does_not_finish_is_reported_with_its_status(monkeypatch: 
     monkeypatch.setattr(plan_module, "solve", stopped)
     with pytest.raises(SupplyError, match=r"status: Time limit reached.*solver_time_limit_s"):
         solve(params())
+
+
+def test_forecast_errors_sum_regions_per_sku_and_month() -> None:
+    from sop_lib.supply import forecast_errors
+
+    T = pd.Timestamp
+    bt = pd.DataFrame({"sku": ["A", "A", "A"], "region": ["N", "S", "N"], "cutoff": T("2026-01-01"),
+                       "period": [T("2026-02-01"), T("2026-02-01"), T("2026-03-01")],
+                       "actual": [10.0, 5.0, 8.0], "forecast": [12.0, 4.0, None]})
+    out = forecast_errors(bt)
+    # Feb: (10 + 5) − (12 + 4) = −1; March has no forecast: left out
+    assert out["error"].tolist() == [-1.0]
+
+
+def test_views_by_resource_by_hand() -> None:
+    from sop_lib.supply import views_by_resource
+
+    T = pd.Timestamp
+    views = pd.DataFrame({"resource": "Line", "period": [T("2027-01-01"), T("2027-02-01")],
+                          "unconstrained_utilisation": [0.8, 1.2], "constrained_utilisation": [1.0, 1.0],
+                          "overtime_hours": [0.0, 5.0], "shift_hours": [-20.0, 20.0], "binding": [True, True],
+                          "shadow_price": [0.0, 7.5]})
+    r = views_by_resource(views).iloc[0]
+    # February needs 120 % unconstrained; 20 h of it were made in January (build-ahead), 5 h on overtime
+    assert (r["unconstrained_peak"], r["months_over"], r["constrained_peak"]) == (1.2, 1, 1.0)
+    assert (r["overtime_hours"], r["build_ahead_hours"], r["binding_months"]) == (5.0, 20.0, 2)
+    assert r["max_shadow_price"] == 7.5 and r["shadow_price_month"] == T("2027-02-01")
+
+
+def test_safety_stock_is_a_soft_target_kept_when_hours_allow() -> None:
+    T = pd.Timestamp
+    months = [T("2027-01-01"), T("2027-02-01")]
+    demand = pd.DataFrame({"sku": "A", "period": months, "units": [10.0, 10.0]})
+    bor = pd.DataFrame({"sku": ["A"], "resource": ["Line"], "hours_per_unit": [1.0]})
+    econ = pd.DataFrame({"sku": ["A"], "unit_price": [20.0], "unit_cost": [10.0]})
+    stock = pd.DataFrame({"sku": ["A"], "on_hand": [0.0]})
+    safety = pd.DataFrame({"sku": ["A"], "safety_stock": [5.0]})
+    params = SupplyParams(holding_cost_pct_per_year=20.0, safety_stock_weight=0.5)
+
+    def run(hours: float) -> object:
+        cap = pd.DataFrame({"resource": "Line", "period": months, "available_hours": hours})
+        return plan_supply(demand, bor, cap, stock, econ, params, safety_stock=safety)
+
+    # ample hours: make 15 then 10, ending both months on the safety stock of 5
+    plenty = run(100.0)
+    assert plenty.plan["production"].tolist() == pytest.approx([15.0, 10.0])
+    assert plenty.plan["closing_stock"].tolist() == pytest.approx([5.0, 5.0])
+    # holding: 10 × 20 % / 12 = 1/6 a unit-month × (5 + 5) = 1.67; the target itself is not a reported cost
+    assert plenty.cost_totals["total"] == pytest.approx(10 / 6)
+    # 12 h a month: every hour is made (12, 12), stock ends at 2 then 4, short of 5 but no sale is lost;
+    # giving up a sale (margin 10) to hold a unit of safety stock (penalty 0.5 × 10 = 5) would never pay
+    tight = run(12.0)
+    assert tight.plan["closing_stock"].tolist() == pytest.approx([2.0, 4.0]) and tight.unmet.empty
+    # 9 h: 18 units made for 20 wanted, so 2 sales are lost whatever the plan; the target only decides when:
+    # losing both in January keeps 1 unit in stock for a month (shortfall 4 + 5 = 9 unit-months, penalty 45,
+    # + holding 1/6) instead of 5 + 5 = 10 (penalty 50), at the same lost margin of 20
+    short = run(9.0)
+    assert short.unmet["units"].sum() == pytest.approx(2.0)
+    assert short.plan["closing_stock"].tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_stock_ending_on_its_safety_stock_is_not_below_it() -> None:
+    from sop_lib.supply import project_inventory
+
+    plan = pd.DataFrame({"sku": "A", "period": [pd.Timestamp("2027-01-01")], "demand": [10.0],
+                         "opening_stock": [0.0], "production": [920.9999999], "served": [10.0], "unmet": [0.0],
+                         "closing_stock": [910.9999999]})
+    out = project_inventory(plan, pd.DataFrame({"sku": ["A"], "safety_stock": [911.0]}))
+    assert not out["below_safety"].iloc[0] and not out["stockout_risk"].iloc[0]

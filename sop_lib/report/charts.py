@@ -61,7 +61,7 @@ def demand_chart(
     return fig
 
 
-def capacity_heatmap(review: pd.DataFrame) -> go.Figure:
+def capacity_heatmap(review: pd.DataFrame, title: str = "Capacity utilisation, % of available hours") -> go.Figure:
     """Utilisation per resource (rows) and month (columns); red above 100 %."""
     pivot = review.pivot_table(index="resource", columns="period", values="utilisation", aggfunc="first")
     months = [pd.Timestamp(c).strftime("%Y-%m") for c in pivot.columns]
@@ -74,7 +74,7 @@ def capacity_heatmap(review: pd.DataFrame) -> go.Figure:
                     [1, "#b30000"]],
         colorbar={"title": "% used"}, hovertemplate="%{y} %{x}: %{z:.0f} %<extra></extra>",
     ))
-    fig.update_layout(title="Capacity utilisation, % of available hours", height=140 + 45 * len(pivot),
+    fig.update_layout(title=title, height=140 + 45 * len(pivot),
                       margin={"t": 50, "l": 90, "r": 20, "b": 40}, template="plotly_white")
     return fig
 

@@ -28,12 +28,13 @@ demand and no route is an error unless ``unconstrained_ok``.
 """
 
 from .inputs import SupplyError
-from .inventory import project_inventory, safety_stock
+from .inventory import forecast_errors, project_inventory, safety_stock
 from .model import MIN_MARGIN_SHARE, TIE_BREAK_HOLDING
-from .plan import SupplyPlan, compare_views, plan_supply
+from .plan import SupplyPlan, compare_views, plan_supply, views_by_resource
 from .risk import DemandAtRisk, built_ahead_units, demand_at_risk
 
 __all__ = [
     "MIN_MARGIN_SHARE", "TIE_BREAK_HOLDING", "DemandAtRisk", "SupplyError", "SupplyPlan", "built_ahead_units",
-    "compare_views", "demand_at_risk", "plan_supply", "project_inventory", "safety_stock",
+    "compare_views", "demand_at_risk", "forecast_errors", "plan_supply", "project_inventory", "safety_stock",
+    "views_by_resource",
 ]

@@ -35,6 +35,7 @@ class Inputs:
     overtime_max: np.ndarray  # R
     overtime_cost: np.ndarray  # R
     unrouted: np.ndarray  # SKUs with demand and no route (allowed only with unconstrained_ok)
+    safety: np.ndarray  # S: safety stock the plan aims to keep at each month's end (0: none)
 
 
 def _listed(items: list[str], limit: int = 12) -> str:
@@ -81,6 +82,7 @@ def prepare_inputs(
     unit_economics: pd.DataFrame,
     params: SupplyParams,
     unconstrained_ok: bool,
+    safety_stock: pd.DataFrame | None = None,
 ) -> Inputs:
     """Check the inputs of ``plan_supply`` and turn them into arrays.
 
@@ -145,6 +147,10 @@ def prepare_inputs(
     if negative:
         problems.append(f"Unit price and cost cannot be negative; they are for SKU(s) {_listed(negative)}.")
     stock = _frame(opening_stock, "on_hand", ["sku"]).set_index("sku")["on_hand"].reindex(skus)
+    safety = np.zeros(len(skus))
+    if safety_stock is not None and len(safety_stock):
+        ss = safety_stock.groupby("sku")["safety_stock"].sum(min_count=1).reindex(skus)
+        safety = np.clip(np.nan_to_num(ss.to_numpy(dtype=float)), 0.0, None)
     bad_stock = [f"{s} ({v:g})" for s, v in stock.items() if v < 0]
     if bad_stock:
         problems.append(f"Opening stock cannot be negative: {_listed(bad_stock)}.")
@@ -167,5 +173,5 @@ def prepare_inputs(
         available=available,
         overtime_max=np.array([o.max_hours if o else 0.0 for o in over]),
         overtime_cost=np.array([o.cost_per_hour if o else 0.0 for o in over]),
-        unrouted=unrouted,
+        unrouted=unrouted, safety=safety,
     )

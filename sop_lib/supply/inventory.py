@@ -13,6 +13,16 @@ PROJECTION_COLUMNS = ["sku", "period", "opening", "production", "demand", "serve
                       "days_of_supply", "safety_stock", "below_safety", "stockout_risk"]
 
 
+def forecast_errors(backtest: pd.DataFrame) -> pd.DataFrame:
+    """The forecast errors safety stock is sized on: per SKU (regions summed, as the plan makes SKUs), backtest
+    cutoff and month, ``error`` = actual − forecast. ``backtest`` has ``sku``, ``cutoff``, ``period``,
+    ``actual``, ``forecast`` (the forecasting engine's ``forecast_backtest`` result)."""
+    bt = backtest.dropna(subset=["forecast"])
+    out = bt.groupby(["sku", "cutoff", "period"], as_index=False)[["actual", "forecast"]].sum()
+    out["error"] = out["actual"] - out["forecast"]
+    return out[["sku", "cutoff", "period", "error"]]
+
+
 def safety_stock(errors: pd.DataFrame, service_level: float, lead_time_months: float) -> pd.DataFrame:
     """Safety stock per SKU = z(service level) × σ(forecast error) × √(lead time in months) (primer).
 
@@ -61,7 +71,8 @@ def project_inventory(
     - days of supply = closing / (next month's demand per day) (primer); the last month uses its own demand.
       Demand per day is the month's demand / its calendar days (``days_in_month``) or / 30. With no demand
       that month it is ``inf`` when there is stock and NaN when there is none;
-    - ``below_safety``: closing < safety stock; ``stockout_risk``: below safety stock or demand left unmet.
+    - ``below_safety``: closing < safety stock (beyond a relative 1e-6, the solver's rounding);
+      ``stockout_risk``: below safety stock or demand left unmet.
 
     Parameters
     ----------
@@ -88,6 +99,8 @@ def project_inventory(
     out["days_of_supply"] = np.where(nxt > 0, dos, np.where(out["closing"] > 0, np.inf, np.nan))
     level = safety.set_index("sku")["safety_stock"] if safety is not None else pd.Series(dtype=float)
     out["safety_stock"] = out["sku"].map(level).astype(float)
-    out["below_safety"] = (out["closing"] < out["safety_stock"]).fillna(False).astype(bool)
-    out["stockout_risk"] = out["below_safety"] | (out["unmet"] > 0)
+    # a plan that ends exactly on its safety stock is not below it (the solver's last bits do not count)
+    slack = 1e-6 * np.maximum(out["safety_stock"].fillna(0.0).abs(), 1.0)
+    out["below_safety"] = (out["closing"] < out["safety_stock"] - slack).fillna(False).astype(bool)
+    out["stockout_risk"] = out["below_safety"] | (out["unmet"] > slack)
     return out[PROJECTION_COLUMNS]

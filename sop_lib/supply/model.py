@@ -27,8 +27,10 @@ TIE_BREAK_HOLDING = 1e-6
 class Model:
     """``minimise c·v  subject to  a_eq·v = b_eq,  a_ub·v ≤ b_ub,  lb ≤ v ≤ ub``.
 
-    Variables v: x, I, u (S·T each, SKU-major: SKU s, month t at s·T + t), then o (one per capacity row).
-    Equalities: the S·T balances. Inequalities: the capacity rows (resource-months with available hours).
+    Variables v: x, I, u (S·T each, SKU-major: SKU s, month t at s·T + t), then o (one per capacity row), then
+    b (the shortfall below safety stock, one per SKU-month with a safety stock, when its weight is above 0).
+    Equalities: the S·T balances. Inequalities: the capacity rows (resource-months with available hours), then
+    the safety-stock rows ``−I − b ≤ −safety``.
     """
 
     c: np.ndarray
@@ -42,6 +44,7 @@ class Model:
     cap_month: np.ndarray  # K: month index of each capacity row
     lost_margin: np.ndarray  # S × T, per unit lost
     holding: np.ndarray  # S × T, per unit and month (the real one, without the tie-break)
+    safety_cells: np.ndarray  # the (s, t) cells with a safety-stock row, in the order of their b variables
 
     @property
     def n_variables(self) -> int:
@@ -100,13 +103,25 @@ def build_model(inp: Inputs, params: SupplyParams) -> Model:
 
     margin = np.maximum(inp.price - inp.cost, MIN_MARGIN_SHARE * inp.price)
     holding = inp.cost * params.holding_cost_pct_per_year / 100 / 12
+
+    # safety stock, a soft target: b ≥ safety − I, each unit-month short costs weight × the unit's margin, so
+    # the plan keeps it when hours allow and gives it up before it loses a sale
+    safety = np.repeat(inp.safety, n_t) if params.safety_stock_weight > 0 else np.zeros(st)
+    cells = np.nonzero(safety > 0)[0]
+    n_b = len(cells)
+    b0 = o0 + n_k
+    n_var += n_b
+    rows = n_k + np.arange(n_b)
+    blocks += [(rows, i0 + cells, -np.ones(n_b)), (rows, b0 + np.arange(n_b), -np.ones(n_b))]
     c = np.concatenate([np.zeros(st), np.maximum(holding, TIE_BREAK_HOLDING).ravel(), margin.ravel(),
-                        inp.overtime_cost[cap_res]])
-    lb = np.concatenate([np.zeros(st), inv_lb, np.zeros(st + n_k)])
-    ub = np.concatenate([np.full(st, np.inf), inv_ub, inp.demand.ravel(), inp.overtime_max[cap_res]])
-    return Model(c=c, lb=lb, ub=ub, a_eq=a_eq, b_eq=b_eq.ravel(), a_ub=_sparse(blocks, (n_k, n_var)),
-                 b_ub=inp.available[cap_res, cap_month], cap_res=cap_res,
-                 cap_month=cap_month, lost_margin=margin, holding=holding)
+                        inp.overtime_cost[cap_res], params.safety_stock_weight * margin.ravel()[cells]])
+    lb = np.concatenate([np.zeros(st), inv_lb, np.zeros(st + n_k + n_b)])
+    ub = np.concatenate([np.full(st, np.inf), inv_ub, inp.demand.ravel(), inp.overtime_max[cap_res], safety[cells]])
+    a_eq = sp.csr_matrix((a_eq.data, a_eq.indices, a_eq.indptr), shape=(st, n_var))
+    b_ub = np.concatenate([inp.available[cap_res, cap_month], -safety[cells]])
+    return Model(c=c, lb=lb, ub=ub, a_eq=a_eq, b_eq=b_eq.ravel(), a_ub=_sparse(blocks, (n_k + n_b, n_var)),
+                 b_ub=b_ub, cap_res=cap_res, cap_month=cap_month, lost_margin=margin, holding=holding,
+                 safety_cells=cells)
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,8 @@ def _result(inp: Inputs, model: Model, sol: Solution) -> dict[str, pd.DataFrame]
     opening, closing = _stock_flow(inp, x, served)
     keys = {"sku": np.repeat(inp.skus, n_t), "period": np.tile(inp.months, n_s)}
     plan = pd.DataFrame(keys | {"demand": d.ravel(), "opening_stock": opening.ravel(), "production": x.ravel(),
-                                "served": served.ravel(), "unmet": u.ravel(), "closing_stock": closing.ravel()})
+                                "served": served.ravel(), "unmet": u.ravel(), "closing_stock": closing.ravel(),
+                                "safety_stock": np.repeat(inp.safety, n_t)})
     lost = u * model.lost_margin
     unmet = pd.DataFrame(keys | {"units": u.ravel(), "lost_revenue": (u * inp.price).ravel(),
                                  "lost_margin": lost.ravel()})
@@ -161,6 +162,7 @@ def plan_supply(
     unit_economics: pd.DataFrame,
     params: SupplyParams,
     unconstrained_ok: bool = False,
+    safety_stock: pd.DataFrame | None = None,
 ) -> SupplyPlan:
     """The least-cost production plan within the capacity: the linear programme of ``sop_lib.supply``.
 
@@ -182,6 +184,10 @@ def plan_supply(
     params : holding cost, build-ahead, overtime per resource (``max_hours``, ``cost_per_hour``), time limit.
     unconstrained_ok : plan SKUs with demand but no route as if capacity were unlimited (listed in
         ``unconstrained``) instead of raising.
+    safety_stock : ``sku``, ``safety_stock`` (:func:`safety_stock`'s output): stock the plan aims to hold at every
+        month's end, a soft target: each unit-month below it costs ``params.safety_stock_weight`` × the unit's
+        margin in the objective (not in the reported costs), so hours go to safety stock only when no sale is
+        lost for it. None: no target.
 
     Returns
     -------
@@ -196,7 +202,7 @@ def plan_supply(
         not reach the optimum (e.g. it hit ``params.solver_time_limit_s``); exit code 2.
     """
     inp = prepare_inputs(demand, bill_of_resources, capacity, opening_stock, unit_economics, params,
-                         unconstrained_ok)
+                         unconstrained_ok, safety_stock)
     t0 = time.perf_counter()
     model = build_model(inp, params)
     t1 = time.perf_counter()
@@ -246,3 +252,24 @@ def compare_views(unconstrained_review: pd.DataFrame, supply_plan: SupplyPlan) -
             "constrained_hours", "overtime_hours", "constrained_utilisation", "shift_hours", "binding",
             "shadow_price"]
     return out[cols].sort_values(["resource", "period"], ignore_index=True)
+
+
+def views_by_resource(views: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_views` per resource over the horizon: peak utilisation unconstrained and constrained,
+    months over capacity unconstrained, overtime hours, hours of build-ahead (hours made before the month that
+    needed them), months the capacity binds and the highest shadow price with its month."""
+    rows = []
+    for res, g in views.groupby("resource"):
+        top = g.loc[g["shadow_price"].idxmax()]
+        rows.append({
+            "resource": res,
+            "unconstrained_peak": float(g["unconstrained_utilisation"].replace(np.inf, np.nan).max()),
+            "months_over": int((g["unconstrained_utilisation"] > 1 + 1e-9).sum()),
+            "constrained_peak": float(g["constrained_utilisation"].replace(np.inf, np.nan).max()),
+            "overtime_hours": float(g["overtime_hours"].sum()),
+            "build_ahead_hours": float(-g.loc[g["shift_hours"] < 0, "shift_hours"].sum()),
+            "binding_months": int(g["binding"].sum()),
+            "max_shadow_price": float(top["shadow_price"]),
+            "shadow_price_month": top["period"] if top["shadow_price"] > 0 else pd.NaT,
+        })
+    return pd.DataFrame(rows)

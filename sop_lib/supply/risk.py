@@ -72,6 +72,7 @@ def demand_at_risk(
     unit_economics: pd.DataFrame,
     params: SupplyParams,
     unconstrained_ok: bool = False,
+    safety_stock: pd.DataFrame | None = None,
 ) -> DemandAtRisk:
     """Plan the demand twice: with the available hours alone, then with the parameters' overtime and build-ahead.
 
@@ -93,8 +94,8 @@ def demand_at_risk(
     """
     inputs = (demand, bill_of_resources, capacity, opening_stock, unit_economics)
     alone = plan_supply(*inputs, params.model_copy(update={"overtime": {}, "build_ahead": False}),
-                        unconstrained_ok=unconstrained_ok)
-    fixed = plan_supply(*inputs, params, unconstrained_ok=unconstrained_ok)
+                        unconstrained_ok=unconstrained_ok, safety_stock=safety_stock)
+    fixed = plan_supply(*inputs, params, unconstrained_ok=unconstrained_ok, safety_stock=safety_stock)
     a, f = alone.cost_totals, fixed.cost_totals
     extra_holding = f["holding_cost"] - a["holding_cost"]
     return DemandAtRisk(
