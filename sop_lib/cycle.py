@@ -101,4 +101,12 @@ def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFram
     empty_plan = pd.DataFrame(columns=["sku", "region", "period", "units"])
     for name, spec in params.scenarios.items():
         apply_scenario(empty_plan, tables["capacity"], tables["prices"], products, spec, name=name)
+    known = set(tables["capacity"]["resource"]) | set(tables.get("bill_of_resources", pd.DataFrame(
+        columns=["resource"]))["resource"])
+    unknown = sorted(set(params.supply.overtime) - known)
+    if unknown:
+        from .supply import SupplyError
+
+        raise SupplyError(f"supply.overtime in params/ names unknown resource(s) {', '.join(unknown)}; the capacity "
+                          f"table and bill of resources know: {', '.join(sorted(known))}.")
     return len(overrides)

@@ -339,8 +339,8 @@ def _run_locked(
         echo(f"Snapshot of {inputs_dir or store.inputs_dir} for cycle {cycle} …")
         take_snapshot(store, cycle, inputs_dir, force=True)
     snapshot = store.read_snapshot(cycle)
-    check_planner_inputs(store, cycle, {n: snapshot[n] for n in ("products", "sales_history", "capacity", "prices")},
-                         params)
+    check_planner_inputs(store, cycle, {n: snapshot[n] for n in ("products", "sales_history", "capacity", "prices",
+                                                                 "bill_of_resources")}, params)
     timings["snapshot"] = time.perf_counter() - t0
     echo(f"Cycle {cycle}: snapshot {snapshot.short_fingerprint} ({snapshot.manifest['captured_at']})")
     changed = store.changed_inputs(snapshot, store.inputs_dir)

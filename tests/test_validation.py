@@ -310,3 +310,27 @@ def test_real_stallion_extract_reports_the_negative_price(tmp_path: Path) -> Non
     ]
     assert found[1][4].startswith("-3121.69")  # the price as the extract has it
     assert "prices.csv" in str(info.value) and "must be > 0" in str(info.value)
+
+
+def test_planner_inputs_are_checked_before_anything_runs(root: Path) -> None:
+    """Overrides, scenarios and overtime come from planners, not the extract: `sop validate` and `sop run`
+    check them first and stop with the problem named (exit 2), writing nothing."""
+    overrides = root / "params/overrides/2026-11.csv"
+    original = overrides.read_text(encoding="utf-8")
+    overrides.write_text(original + "Ann,family,Cider,,2027-01,2026-12,5,,typo in family and months\n",
+                         encoding="utf-8")
+    proc = sop("validate", "--cycle", "2026-11", "--root", str(root))
+    assert proc.returncode == 2, proc.stderr
+    assert "Cider" in proc.stderr and "Traceback" not in proc.stderr
+    run = sop("run", "--cycle", "2026-11", "--root", str(root))
+    assert run.returncode == 2 and not (root / "reports/2026-11").exists()
+
+    overrides.write_text(original, encoding="utf-8")
+    (root / "params/2026-11.yaml").write_text("supply:\n  overtime:\n    Bottlng: {max_hours: 10, cost_per_hour: 5}\n",
+                                              encoding="utf-8")
+    proc = sop("validate", "--cycle", "2026-11", "--root", str(root))
+    assert proc.returncode == 2 and "Bottlng" in proc.stderr and "Bottling" in proc.stderr
+    (root / "params/2026-11.yaml").write_text("scenarios:\n  more:\n    extra_hours: {Welding: 10}\n",
+                                              encoding="utf-8")
+    proc = sop("validate", "--cycle", "2026-11", "--root", str(root))
+    assert proc.returncode == 2 and "Welding" in proc.stderr
