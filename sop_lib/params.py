@@ -79,6 +79,8 @@ class SupplyParams(_Strict):
     service_level: float = Field(0.95, gt=0.5, lt=1, description="cycle service level the safety stock targets")
     lead_time_months: float = Field(1.0, gt=0, description="replenishment lead time, in months")
     build_ahead: bool = Field(True, description="may produce in earlier months and hold the stock")
+    max_build_ahead_months: int | None = Field(3, ge=0, description="stock at a month's end covers at most the next "
+                                               "this many months' demand (shelf life); None = no limit")
     safety_stock_weight: float = Field(0.5, ge=0, description="penalty per unit-month below safety stock, as a "
                                        "share of the unit's margin; 0 = the plan ignores safety stock")
     overtime: dict[str, Overtime] = Field(default_factory=dict, description="overtime per resource")

@@ -435,3 +435,22 @@ def test_stock_ending_on_its_safety_stock_is_not_below_it() -> None:
                          "closing_stock": [910.9999999]})
     out = project_inventory(plan, pd.DataFrame({"sku": ["A"], "safety_stock": [911.0]}))
     assert not out["below_safety"].iloc[0] and not out["stockout_risk"].iloc[0]
+
+
+def test_build_ahead_is_limited_to_the_shelf_life() -> None:
+    T = pd.Timestamp
+    months = [T("2027-01-01"), T("2027-02-01"), T("2027-03-01")]
+    demand = pd.DataFrame({"sku": "A", "period": months, "units": [0.0, 0.0, 10.0]})
+    bor = pd.DataFrame({"sku": ["A"], "resource": ["Line"], "hours_per_unit": [1.0]})
+    cap = pd.DataFrame({"resource": "Line", "period": months, "available_hours": [10.0, 0.0, 0.0]})
+    econ = pd.DataFrame({"sku": ["A"], "unit_price": [20.0], "unit_cost": [10.0]})
+    stock = pd.DataFrame({"sku": ["A"], "on_hand": [0.0]})
+    # only January has hours: with a 2-month shelf life the 10 units made in January reach March …
+    two = plan_supply(demand, bor, cap, stock, econ, SupplyParams(max_build_ahead_months=2))
+    assert two.plan["production"].tolist() == pytest.approx([10.0, 0.0, 0.0]) and two.unmet.empty
+    # … with 1 month, January's stock may cover February's demand only (none): March's 10 are lost
+    one = plan_supply(demand, bor, cap, stock, econ, SupplyParams(max_build_ahead_months=1))
+    assert one.unmet["units"].sum() == pytest.approx(10.0)
+    # opening stock beyond the limit is kept, not destroyed (the plan stays feasible)
+    big = plan_supply(demand, bor, cap, stock.assign(on_hand=50.0), econ, SupplyParams(max_build_ahead_months=0))
+    assert big.plan["closing_stock"].tolist() == pytest.approx([50.0, 50.0, 40.0])

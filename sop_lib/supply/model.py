@@ -100,6 +100,14 @@ def build_model(inp: Inputs, params: SupplyParams) -> Model:
     inv_lb, inv_ub = np.zeros(st), np.full(st, np.inf)
     if not params.build_ahead:  # the stock is what is left of the opening stock, used first: nothing built ahead
         inv_lb = inv_ub = stock_first(inp.opening, inp.demand).ravel()
+    elif params.max_build_ahead_months is not None:
+        # shelf life: a month's closing stock covers at most the next k months' demand (+ the safety stock aimed
+        # at); opening stock beyond that is not destroyed, so the bound never falls below what is left of it
+        k = params.max_build_ahead_months
+        ahead = np.cumsum(np.pad(inp.demand, ((0, 0), (0, k))), axis=1)
+        cover = ahead[:, k:k + n_t] - np.cumsum(inp.demand, axis=1)
+        target = inp.safety[:, None] if params.safety_stock_weight > 0 else 0.0
+        inv_ub = np.maximum(cover + target, stock_first(inp.opening, inp.demand)).ravel()
 
     margin = np.maximum(inp.price - inp.cost, MIN_MARGIN_SHARE * inp.price)
     holding = inp.cost * params.holding_cost_pct_per_year / 100 / 12
