@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import CycleAlreadyPublished
+from .errors import CycleAlreadyPublished, SopError
 from .params import CycleParams, load_params
 from .store import Snapshot, Store, parse_cycle
 from .validate import validate_inputs
@@ -48,6 +48,17 @@ class CycleContext:
                 if n and (self.store.published_dir(c) / f"{n}.parquet").exists():
                     out[c] = self.store.read_published(c, n)
                     break
+        return out
+
+    def earlier_inputs(self, name: str) -> dict[str, pd.DataFrame]:
+        """Input table ``name`` as each earlier published cycle's snapshot froze it, by cycle id (e.g. the price
+        list a plan was made with)."""
+        out = {}
+        for c in self.store.published_cycles(before=self.cycle):
+            try:
+                out[c] = self.store.read_snapshot(c)[name]
+            except (KeyError, SopError):
+                continue  # a snapshot without it (or gone): that plan is valued at today's table
         return out
 
 

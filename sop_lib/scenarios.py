@@ -9,13 +9,15 @@ unmet demand in one table (:func:`compare_scenarios`). Pure functions: DataFrame
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from .capacity import capacity_summary, required_hours, review_capacity
 from .errors import SopError
-from .finance import plan_financials
-from .params import ScenarioSpec
+from .finance import plan_financials, prices_for
+from .params import ScenarioSpec, SupplyParams
 
 BASELINE = "baseline"
 BASELINE_DESCRIPTION = "Consensus demand plan, prices and capacity as they are"
@@ -23,7 +25,7 @@ BASELINE_DESCRIPTION = "Consensus demand plan, prices and capacity as they are"
 #: The metrics of :func:`evaluate_scenario`, in the order of :func:`compare_scenarios`' columns.
 METRICS: tuple[str, ...] = (
     "demand_units", "served_units", "unmet_units", "unmet_revenue", "revenue", "cogs", "gross_margin", "margin_pct",
-    "peak_utilisation", "mean_utilisation", "resource_months_over", "hours_short",
+    "peak_utilisation", "mean_utilisation", "resource_months_over", "hours_short", "overtime_hours", "supply_cost",
 )
 
 
@@ -144,6 +146,33 @@ def _months(plan_units: pd.DataFrame, months: int | None) -> pd.DataFrame:
     return plan_units[plan_units["period"].isin(first)]
 
 
+@dataclass(frozen=True)
+class SupplyOptions:
+    """Plan each scenario with the supply linear programme (``supply.plan_supply``) instead of the rough-cut
+    rule: the same model, parameters, opening stock and safety stock as the cycle's constrained plan."""
+
+    params: SupplyParams
+    opening_stock: pd.DataFrame
+    safety_stock: pd.DataFrame | None = None
+
+
+def _serve(plan_units: pd.DataFrame, bill_of_resources: pd.DataFrame, capacity: pd.DataFrame, prices: pd.DataFrame,
+           supply: SupplyOptions | None) -> tuple[pd.DataFrame, float, float]:
+    """Served and unmet units per SKU and month (``sku``, ``period``, ``units``, ``served_units``,
+    ``unmet_units``), overtime hours and supply cost (holding + overtime) of the plan that serves them."""
+    if supply is None:
+        return ration_to_capacity(plan_units, bill_of_resources, capacity), 0.0, 0.0
+    from .supply import plan_supply
+
+    econ = prices_for(plan_units[["sku", "period"]].drop_duplicates(), prices)
+    lp = plan_supply(plan_units, bill_of_resources, capacity, supply.opening_stock, econ, supply.params,
+                     safety_stock=supply.safety_stock)
+    served = lp.plan.rename(columns={"demand": "units", "served": "served_units", "unmet": "unmet_units"})
+    costs = lp.cost_totals
+    return (served[["sku", "period", "units", "served_units", "unmet_units"]],
+            float(lp.resources["overtime_hours"].sum()), costs["holding_cost"] + costs["overtime_cost"])
+
+
 def evaluate_scenario(
     plan_units: pd.DataFrame,
     bill_of_resources: pd.DataFrame,
@@ -152,10 +181,14 @@ def evaluate_scenario(
     prices: pd.DataFrame,
     warn_utilisation: float = 0.9,
     max_utilisation: float = 1.0,
+    supply: SupplyOptions | None = None,
 ) -> dict[str, float]:
     """Headline figures of one plan (already transformed by :func:`apply_scenario`) against its capacity.
 
-    Demand is rationed by :func:`ration_to_capacity`; money is that of the *served* units
+    With ``supply``, demand is planned by the supply linear programme (build-ahead, overtime, lost sales at
+    least cost: the cycle's constrained plan), and ``overtime_hours`` and ``supply_cost`` (holding + overtime,
+    currency) are its own; without it, demand is rationed by :func:`ration_to_capacity` (both 0). Money is
+    that of the *served* units
     (``finance.plan_financials``: revenue = units × price, gross margin = revenue − units × cost, margin % =
     gross margin / revenue × 100). Utilisation is that of the unconstrained demand
     (``capacity.review_capacity``: required / available hours per resource and month), so it shows how far
@@ -178,9 +211,9 @@ def evaluate_scenario(
         lost), ``revenue``, ``cogs``, ``gross_margin`` (of served units), ``margin_pct``, ``peak_utilisation``
         and ``mean_utilisation`` (over resource-months with finite utilisation), ``resource_months_over``
         (count above ``max_utilisation``), ``hours_short`` (Σ required − available where demand needs more
-        hours than there are).
+        hours than there are), ``overtime_hours``, ``supply_cost``.
     """
-    rationed = ration_to_capacity(plan_units, bill_of_resources, capacity)
+    rationed, overtime, supply_cost = _serve(plan_units, bill_of_resources, capacity, prices, supply)
     keys = rationed[["sku", "period"]]
     served = plan_financials(keys.assign(units=rationed["served_units"]), products, prices)
     unmet = plan_financials(keys.assign(units=rationed["unmet_units"]), products, prices)
@@ -201,6 +234,8 @@ def evaluate_scenario(
         "mean_utilisation": float(finite.mean()) if len(finite) else float("nan"),
         "resource_months_over": float(review["over_capacity"].sum()),
         "hours_short": float(-review.loc[review["gap_hours"] < 0, "gap_hours"].sum()),
+        "overtime_hours": overtime,
+        "supply_cost": supply_cost,
     }
 
 
@@ -221,6 +256,7 @@ def compare_scenarios(
     warn_utilisation: float = 0.9,
     max_utilisation: float = 1.0,
     months: int | None = None,
+    supply: SupplyOptions | None = None,
 ) -> pd.DataFrame:
     """One row per scenario: the baseline first, then ``scenarios`` in their order (that of params/).
 
@@ -232,6 +268,7 @@ def compare_scenarios(
     scenarios : named specs (``CycleParams.scenarios``); the name ``baseline`` is reserved.
     warn_utilisation, max_utilisation : capacity thresholds (``CycleParams.capacity``).
     months : only the plan's first ``months`` months; ``None`` = all.
+    supply : plan each scenario with the supply linear programme (see :func:`evaluate_scenario`).
 
     Returns
     -------
@@ -250,7 +287,7 @@ def compare_scenarios(
     for name, spec in _with_baseline(scenarios).items():
         s_plan, s_cap, s_prices = apply_scenario(plan, capacity, prices, products, spec, name=name)
         metrics = evaluate_scenario(s_plan, bill_of_resources, s_cap, products, s_prices, warn_utilisation,
-                                    max_utilisation)
+                                    max_utilisation, supply)
         rows.append({"scenario": name, "description": spec.description, **metrics})
     out = pd.DataFrame(rows)
     out["resource_months_over"] = out["resource_months_over"].astype(int)

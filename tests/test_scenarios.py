@@ -95,6 +95,8 @@ def test_evaluate_baseline_by_hand() -> None:
         "mean_utilisation": (1.25 + 100 / 120) / 2,
         "resource_months_over": 1.0,
         "hours_short": 20.0,       # M1 100 − 80
+        "overtime_hours": 0.0,     # the rough-cut rule has no overtime …
+        "supply_cost": 0.0,        # … and holds no stock
     }
     assert set(got) == set(expected)
     for key, value in expected.items():
@@ -229,3 +231,23 @@ def test_what_if_panel_recomputes_on_slider_change() -> None:
     assert what_if["unmet_units"] == pytest.approx(0.0)
     assert what_if["revenue"] == pytest.approx(3200.0)  # 160 × 10 + 80 × 20
     assert what_if["description"] == "demand -20 %"
+
+
+def test_scenarios_planned_by_the_supply_programme() -> None:
+    """With SupplyOptions each scenario is the cycle's constrained plan: stock and overtime fill M1's gap."""
+    from sop_lib.params import Overtime, SupplyParams
+    from sop_lib.scenarios import SupplyOptions
+
+    # M1 needs 100 h against 80: 20 A in stock (10 h of A) + 10 h of overtime at 1 EUR/h close it exactly
+    supply = SupplyOptions(SupplyParams(overtime={"Line": Overtime(max_hours=10, cost_per_hour=1.0)}),
+                           opening_stock=pd.DataFrame({"sku": ["A"], "on_hand": [20.0]}))
+    got = evaluate_scenario(PLAN, BOR, CAPACITY, PRODUCTS, PRICES, supply=supply)
+    assert got["unmet_units"] == pytest.approx(0.0) and got["served_units"] == pytest.approx(300.0)
+    assert got["revenue"] == pytest.approx(4000.0)  # A 200 × 10 + B 100 × 20
+    assert got["overtime_hours"] == pytest.approx(10.0) and got["supply_cost"] == pytest.approx(10.0)
+    # capacity −50 %: M1 40 h + 10 h overtime + 10 h of A from stock = 60 of the 100 h needed; M2 60 h + 10 h
+    # overtime = 70 of 100 h. Both SKUs earn 8 EUR an hour of Line, so 40 + 30 = 70 h of margin are lost: 560 EUR
+    table = compare_scenarios(*INPUTS, {"half": ScenarioSpec(capacity_pct={"Line": -50})}, supply=supply)
+    half = table.set_index("scenario").loc["half"]
+    assert half["gross_margin"] == pytest.approx(1600.0 - 560.0)  # baseline margin 1600 (all served)
+    assert half["overtime_hours"] == pytest.approx(20.0) and half["supply_cost"] == pytest.approx(20.0)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..params import ScenarioSpec
 from ..report import show_table
-from ..scenarios import compare_scenarios
+from ..scenarios import SupplyOptions, compare_scenarios
 
 WHAT_IF = "what-if"
 SHOWN = ["scenario", "description", "revenue", "gross_margin", "margin_pct", "unmet_units", "unmet_revenue",
@@ -54,9 +54,11 @@ class WhatIfPanel:
         warn_utilisation: float = 0.9,
         max_utilisation: float = 1.0,
         months: int | None = None,
+        supply: SupplyOptions | None = None,
     ) -> None:
         self._inputs = (plan_units, bill_of_resources, capacity, products, prices)
-        self._settings = {"warn_utilisation": warn_utilisation, "max_utilisation": max_utilisation, "months": months}
+        self._settings = {"warn_utilisation": warn_utilisation, "max_utilisation": max_utilisation, "months": months,
+                          "supply": supply}
         self.currency = currency
         self.demand_pct = _slider("Demand %", -30, 30)
         self.price_pct = _slider("Price %", -20, 20)
@@ -68,9 +70,11 @@ class WhatIfPanel:
             slider.observe(self._on_change, names="value")
         self.reset_button.on_click(lambda _button: self.reset())
         scope = f"first {months} months of the plan" if months else "all months of the plan"
+        rule = ("planned by the supply linear programme (build-ahead, overtime, lost sales at least cost)" if supply
+                else "rationed by the rough-cut rule")
         self.widget = widgets.VBox([
             widgets.HTML(f"<b>What-if</b> against the consensus plan ({scope}; money in {currency}). Demand beyond "
-                         "capacity is rationed by the rough-cut rule; utilisation is that of demand."),
+                         f"capacity is {rule}; utilisation is that of demand."),
             widgets.HBox([self.demand_pct, self.price_pct]),
             widgets.GridBox(list(self.capacity.values()),
                             layout=widgets.Layout(grid_template_columns="repeat(2, 430px)")),
@@ -128,6 +132,7 @@ def what_if_panel(
     warn_utilisation: float = 0.9,
     max_utilisation: float = 1.0,
     months: int | None = None,
+    supply: SupplyOptions | None = None,
 ) -> WhatIfPanel:
     """A what-if panel on the plan; display ``panel.widget`` (or the panel itself) in JupyterLab.
 
@@ -141,6 +146,8 @@ def what_if_panel(
     currency : shown in the caption.
     warn_utilisation, max_utilisation : capacity thresholds (``CycleParams.capacity``).
     months : only the plan's first ``months`` months; ``None`` = all.
+    supply : plan with the supply linear programme, as the cycle's constrained plan (``scenarios.SupplyOptions``);
+        ``None``: the rough-cut rationing rule.
 
     Returns
     -------
@@ -148,4 +155,5 @@ def what_if_panel(
         With ``result`` already computed for the sliders at 0 (what-if = baseline).
     """
     return WhatIfPanel(plan_units, bill_of_resources, capacity, products, prices, currency=currency,
-                       warn_utilisation=warn_utilisation, max_utilisation=max_utilisation, months=months)
+                       warn_utilisation=warn_utilisation, max_utilisation=max_utilisation, months=months,
+                       supply=supply)
