@@ -63,7 +63,8 @@ class WhatIfPanel:
         self.demand_pct = _slider("Demand %", -30, 30)
         self.price_pct = _slider("Price %", -20, 20)
         self.capacity = {res: _slider(f"{res} hours %", -50, 50) for res in sorted(capacity["resource"].unique())}
-        self.reset_button = widgets.Button(description="Reset to baseline", icon="undo")
+        self.reset_button = widgets.Button(description="Reset to baseline", icon="undo",
+                                           layout=widgets.Layout(width="auto"))
         self.table = widgets.HTML()
         self._paused = False
         for slider in self._sliders():
