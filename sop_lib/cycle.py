@@ -97,7 +97,7 @@ def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFram
     """Check what planners add to the data before anything runs: the cycle's overrides file against the
     series and horizon the forecast will have, and every scenario's resources and families. Returns the
     number of overrides; raises ``OverridesInvalid`` or ``ScenarioError`` (exit code 2) naming each problem."""
-    from .consensus import validate_overrides
+    from .overrides import validate_overrides
     from .scenarios import apply_scenario
 
     start = parse_cycle(cycle)

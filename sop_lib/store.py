@@ -27,8 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from .consensus import OVERRIDE_COLUMNS
 from .errors import CycleLocked, CycleNotFound, ParamsError, SopError
+from .overrides import OVERRIDE_COLUMNS
 
 INPUT_SUFFIXES = (".csv", ".parquet", ".xlsx")
 
@@ -384,7 +384,7 @@ class Store:
 
     def read_overrides(self, cycle: str) -> pd.DataFrame:
         """The overrides file as text cells (empty cells are ``""``; blank lines kept, so row numbers match the
-        file). No file, or an empty one, gives an empty frame with ``consensus.OVERRIDE_COLUMNS``."""
+        file). No file, or an empty one, gives an empty frame with ``overrides.OVERRIDE_COLUMNS``."""
         path = self.overrides_file(cycle)
         empty = pd.DataFrame({c: pd.Series(dtype=object) for c in OVERRIDE_COLUMNS})
         if not path.exists():

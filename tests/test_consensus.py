@@ -12,14 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from sop_lib.consensus import (
-    OVERRIDE_COLUMNS,
-    apply_overrides,
-    consensus_waterfall,
-    override_summary,
-    validate_overrides,
-)
+from sop_lib.consensus import apply_overrides, consensus_waterfall, override_summary
 from sop_lib.errors import InputInvalid
+from sop_lib.overrides import OVERRIDE_COLUMNS, validate_overrides
 from sop_lib.report import waterfall_chart
 from sop_lib.store import Store
 from sop_lib.widgets.override_editor import OverrideEditor, override_editor

@@ -1,6 +1,6 @@
 """The consensus override editor: sales and marketing add or remove overrides of the statistical forecast
 from JupyterLab. It writes the same file a planner may edit by hand (``params/overrides/<cycle>.csv``), and
-only after the whole file, new row included, passes ``consensus.validate_overrides``.
+only after the whole file, new row included, passes ``overrides.validate_overrides``.
 
 Usage in a notebook::
 
@@ -16,8 +16,9 @@ import html
 import ipywidgets as w
 import pandas as pd
 
-from ..consensus import OVERRIDE_COLUMNS, apply_overrides, validate_overrides
+from ..consensus import apply_overrides
 from ..errors import InputInvalid
+from ..overrides import OVERRIDE_COLUMNS, validate_overrides
 from ..report.tables import show_table
 from ..store import Store
 
