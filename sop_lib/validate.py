@@ -15,7 +15,7 @@ import pandera.pandas as pa
 
 from .contract import TABLES, columns_of
 from .errors import InputInvalid
-from .store import RawTable, read_input_file
+from .input_files import RawTable, read_input_file
 
 PROBLEM_COLUMNS = ["file", "row", "column", "problem", "value"]
 
