@@ -21,9 +21,9 @@ import nbformat
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from .consensus import as_forecast
 from .cycle import check_planner_inputs, take_snapshot
-from .errors import CycleAlreadyPublished, CycleNotFound, WorkbookFailed
+from .errors import CycleAlreadyPublished, WorkbookFailed
+from .pack_summary import gather_summary
 from .params import CycleParams, load_params
 from .store import Snapshot, Store, parse_cycle
 
@@ -125,20 +125,11 @@ def _strip_stderr(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _read_or_none(store: Store, cycle: str, run_dir: Path, name: str) -> pd.DataFrame | None:
-    try:
-        return store.read_result(cycle, run_dir, name)
-    except CycleNotFound:
-        return None
-
-
 def render_pack(
     store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, params: CycleParams, steps: list[StepRecord], target: Path
 ) -> Path:
     """Write the whole pack for ``run_dir`` into ``target`` (a new folder)."""
     from nbconvert import HTMLExporter
-
-    from . import report
 
     target.mkdir(parents=True)
     assets = target / "assets"
@@ -166,119 +157,14 @@ def render_pack(
         (target / step.href).write_text(body, encoding="utf-8")
 
     failed = next((f"{s.title}: {s.error}" for s in steps if s.status == "failed"), "")
-    start = parse_cycle(cycle)
-    results = {n: _read_or_none(store, cycle, run_dir, n)
-               for n in ("forecast", "consensus", "capacity_review", "budget_gap", "plan_vs_actual",
-                         "scenario_comparison", "kpi_scorecard", "demand_at_risk", "budget_bridge")}
-    sales = snapshot["sales_history"]
-    plan = results["consensus"]
-    plan_fc = as_forecast(plan) if plan is not None else results["forecast"]
-    headlines = report.compute_headlines(start, sales, plan_fc, results["capacity_review"],
-                                         results["budget_gap"], results["plan_vs_actual"])
-    charts = []
-    if plan_fc is not None:
-        fc = plan_fc.assign(scope="All families")
-        hist = sales.assign(scope="All families")
-        fig = report.demand_chart(hist, fc, by="scope", level=params.forecast.interval_level,
-                                  title="Total demand: actuals and consensus forecast (units)")
-        charts.append(_fig_html(fig))
-    if results["capacity_review"] is not None:
-        charts.append(_fig_html(report.capacity_heatmap(results["capacity_review"])))
-
-    from .decisions import covered_keys, open_items, raise_candidates, replay
-    from .kpi import KPIS, follow_through, kpi_trend
-
-    fin = params.finance
-    candidates = raise_candidates(cycle, results["capacity_review"], results["budget_gap"], results["plan_vs_actual"],
-                                  fin.budget_gap_threshold_pct, params.decisions.tracking_signal_limit, fin.currency)
-    store.write_tables(target, {"decision_candidates": candidates})
-    log = replay(store.read_decision_events())
-    known = set(covered_keys(log, cycle))
-    items = open_items(log, dt.date.today()) if len(log) else log
-
-    earlier = store.published_cycles(before=cycle)
-    cards = {c: _published_or_none(store, c, "kpi_scorecard") for c in earlier}
-    cards = {c: card for c, card in cards.items() if card is not None}
-    if results["kpi_scorecard"] is not None:
-        cards[cycle] = results["kpi_scorecard"]
-    follow = follow_through(log, cards, cycle)
-    trend = kpi_trend(cards)
-    previous = earlier[-1] if earlier else None
-    prev_plan = None
-    if previous is not None:
-        prev = _published_or_none(store, previous, "consensus")
-        prev_plan = (prev.rename(columns={"consensus": "units"}) if prev is not None
-                     else _published_or_none(store, previous, "forecast"))
-        if prev_plan is not None and "units" not in prev_plan.columns:
-            prev_plan = prev_plan.rename(columns={"forecast": "units"})
-    changes = report.plan_changes(plan.rename(columns={"consensus": "units"}), prev_plan) if plan is not None and (
-        prev_plan is not None) else report.plan_changes(pd.DataFrame(), None)
-    current_card = results["kpi_scorecard"]
-    status_changes: list[dict[str, Any]] = []
-    if current_card is not None and previous in cards:
-        before = cards[previous].set_index("name")["status"]
-        for r in current_card[current_card["scope"] == ""].to_dict(orient="records"):
-            if r["status"] and before.get(r["name"], "") not in ("", r["status"]):
-                status_changes.append({**r, "before": before.get(r["name"], "")})
-    kpi_alerts = ([] if current_card is None else
-                  current_card[current_card["status"] == "act"].to_dict(orient="records"))
-
-    env = _env()
-    manifest = snapshot.manifest
     page_ctx = {**common, "failed": failed, "currency": params.finance.currency}
-    dq = {"tables": len(manifest["tables"]), "rows": sum(t["rows"] for t in manifest["tables"].values()),
-          "warnings": len(manifest.get("warnings", []))}
-    order = {"high": 0, "medium": 1, "low": 2}
-    exceptions = sorted(candidates.to_dict(orient="records"), key=lambda c: order.get(c["priority"], 3))[:5]
-    # this cycle's new items (they join the log when the cycle is published) first, then the open ones
-    fresh = [{**c, "id": "new", "owner": f"{c['function']} (to assign)", "overdue": False, "due": None}
-             for c in sorted(candidates.to_dict(orient="records"), key=lambda c: order.get(c["priority"], 3))
-             if c["key"] not in known]
-    needed = (fresh + (items[items["status"] == "open"].to_dict(orient="records") if len(items) else []))[:10]
-    scen = results["scenario_comparison"]
-    (target / "index.html").write_text(env.get_template("index.html.j2").render(
-        **page_ctx, current="index.html", h=headlines, charts=charts, steps=steps, dq=dq, n_candidates=len(candidates),
-        n_new=int((~candidates["key"].isin(known)).sum()), n_open=len(items),
-        n_overdue=int(items["overdue"].sum()) if len(items) else 0, exceptions=exceptions, needed=needed,
-        changes=changes.to_dict(orient="records"), previous_cycle=previous, status_changes=status_changes,
-        kpi_alerts=kpi_alerts, follow_counts=follow["verdict"].value_counts().to_dict() if len(follow) else {},
-        scenarios=scen.to_dict(orient="records") if scen is not None else [],
-        at_risk=results["demand_at_risk"].iloc[0].to_dict() if results["demand_at_risk"] is not None else None,
-        bridge=_bridge_total(results["budget_bridge"]),
-        built_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"), captured_at=manifest["captured_at"],
-    ), encoding="utf-8")
-    (target / "data_quality.html").write_text(env.get_template("data_quality.html.j2").render(
-        **page_ctx, current="data_quality.html", manifest=manifest), encoding="utf-8")
-    (target / "decisions.html").write_text(env.get_template("decisions.html.j2").render(
-        **page_ctx, current="decisions.html", candidates=candidates.to_dict(orient="records"), known=known,
-        items=items.to_dict(orient="records"), closed=log[log["status"] == "closed"].to_dict(orient="records")
-        if len(log) else [], follow=follow.to_dict(orient="records")), encoding="utf-8")
-    trend_cycles = [c for c in sorted(cards) if c != cycle][-5:]
-    trend_map = {(r["cycle"], r["name"]): {"value": r["value"], "status": r["status"]}
-                 for r in trend.to_dict(orient="records")}
-    (target / "scorecard.html").write_text(env.get_template("scorecard.html.j2").render(
-        **page_ctx, current="scorecard.html", rows=current_card.to_dict(orient="records") if current_card is not None
-        else [], trend_cycles=trend_cycles, trend=trend_map, definitions=list(KPIS.values()),
-        charts=[_fig_html(report.kpi_trend_chart(trend))] if len(trend) else []), encoding="utf-8")
-    (target / "headlines.json").write_text(json.dumps(headlines, indent=2, default=str), encoding="utf-8")
+    summary = gather_summary(store, cycle, run_dir, snapshot, params)
+    store.write_tables(target, {"decision_candidates": summary.candidates})
+    for page, context in summary.pages(steps).items():
+        (target / page).write_text(_env().get_template(f"{page}.j2").render(**page_ctx, current=page, **context),
+                                   encoding="utf-8")
+    (target / "headlines.json").write_text(json.dumps(summary.headlines, indent=2, default=str), encoding="utf-8")
     return target
-
-
-def _published_or_none(store: Store, cycle: str, name: str) -> pd.DataFrame | None:
-    path = store.published_dir(cycle) / f"{name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
-
-
-def _bridge_total(bridge: pd.DataFrame | None) -> dict[str, float] | None:
-    """Gross margin budget → plan over all families and months, effect by effect (for the summary)."""
-    if bridge is None:
-        return None
-    tot = bridge[bridge["period"].isna() & (bridge["family"] == "All families") & (bridge["measure"] == "gross_margin")]
-    return {str(k): float(v) for k, v in zip(tot["effect"], tot["amount"], strict=True)} if len(tot) else None
-
-
-def _fig_html(fig: Any) -> str:
-    return str(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
 
 
 def _log_candidates(store: Store, path: Path) -> None:
