@@ -50,6 +50,7 @@ KPIS: dict[str, Kpi] = {k.id: k for k in [
         "plan − budget revenue over the forecast months the budget covers (money)"),
 ]}
 STATUSES = ("good", "watch", "act")
+MET_PCT, PARTLY_MET_PCT = 80.0, 20.0  # share of a decision's expected change measured in its review cycle
 SCORECARD_COLUMNS = ["kpi", "scope", "name", "label", "function", "value", "unit", "good", "warn", "status", "basis"]
 
 
@@ -234,7 +235,8 @@ def follow_through(log: pd.DataFrame, scorecards: dict[str, pd.DataFrame], cycle
     ``expected_kpi`` names a KPI (``hours_short:Bottling``); ``expected_value`` is the change the decision
     should bring to it between the cycle that raised it and its ``review_cycle``. ``scorecards`` holds each
     cycle's scorecard (published ones and the current ``cycle``'s). Verdict: ``met`` (≥ 80 % of the
-    expected change, in its direction), ``partly met`` (some of it), ``not met`` (none, or the wrong way),
+    expected change, in its direction), ``partly met`` (≥ 20 %: a few per cent is the noise of a new forecast,
+    not a decision's effect), ``not met`` (less, or the wrong way),
     ``pending`` (review cycle not reached), ``not measurable`` (no such KPI in one of the two scorecards).
     """
     cols = ["id", "title", "decision", "owner", "expected_kpi", "raised_cycle", "review_cycle", "baseline",
@@ -277,6 +279,7 @@ def follow_through(log: pd.DataFrame, scorecards: dict[str, pd.DataFrame], cycle
                 else:
                     achieved = change / expected * 100
                     rec["achieved_pct"] = achieved
-                    rec["verdict"] = "met" if achieved >= 80 else "partly met" if achieved > 0 else "not met"
+                    rec["verdict"] = ("met" if achieved >= MET_PCT else "partly met" if achieved >= PARTLY_MET_PCT
+                                      else "not met")
         rows.append(rec)
     return pd.DataFrame(rows, columns=cols)

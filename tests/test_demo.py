@@ -232,3 +232,16 @@ def test_too_few_skus_are_refused() -> None:
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ParamsError, match="csv, parquet or xlsx"):
         write_demo_inputs(CYCLE, tmp_path, n_skus=8, fmt="json")  # type: ignore[arg-type]
+
+
+def test_the_shift_decided_at_the_september_meeting_is_in_later_extracts() -> None:
+    """The demo's 2026-09 meeting decides weekend shifts on Bottling; operations plan them from the 2026-10
+    extract on (+160 h a month, May–July 2027), so the follow-through can measure a decision that acted."""
+    def bottling(cycle: str) -> pd.Series:
+        cap = generate_demo_company(cycle, n_skus=8)["capacity"]
+        return cap[cap["resource"] == "Bottling"].set_index("period")["available_hours"]
+
+    sep, octo = bottling("2026-09"), bottling("2026-10")
+    common = sep.index.intersection(octo.index)
+    diff = (octo[common] - sep[common])
+    assert diff[diff != 0].to_dict() == {pd.Timestamp(m): 160.0 for m in ("2027-05-01", "2027-06-01", "2027-07-01")}

@@ -91,8 +91,10 @@ def test_follow_through_compares_expected_and_measured_change() -> None:
     def card(values: dict[str, float]) -> pd.DataFrame:
         return pd.DataFrame({"name": list(values), "value": list(values.values())})
 
-    cards = {"2026-10": card({"hours_short:Bottling": 1500, "revenue_gap:Juice": -1100, "tracking_signal:Energy": 5}),
-             "2026-11": card({"hours_short:Bottling": 700, "revenue_gap:Juice": -900, "tracking_signal:Energy": 6})}
+    cards = {"2026-10": card({"hours_short:Bottling": 1500, "revenue_gap:Juice": -1100, "tracking_signal:Energy": 5,
+                              "hours_short:Baking": 300}),
+             "2026-11": card({"hours_short:Bottling": 700, "revenue_gap:Juice": -800, "tracking_signal:Energy": 6,
+                              "hours_short:Baking": 290})}
     log = _log([
         {"id": "D-001", "status": "closed", "raised_cycle": "2026-10", "review_cycle": "2026-11",
          "expected_kpi": "hours_short:Bottling", "expected_value": -1000.0},
@@ -106,14 +108,18 @@ def test_follow_through_compares_expected_and_measured_change() -> None:
          "expected_kpi": "hours_short:Bottling", "expected_value": -1.0},
         {"id": "D-006", "status": "closed", "raised_cycle": "2026-10", "review_cycle": "2026-11",
          "expected_kpi": "hours_short:Mixing", "expected_value": -10.0},
+        {"id": "D-007", "status": "closed", "raised_cycle": "2026-10", "review_cycle": "2026-11",
+         "expected_kpi": "hours_short:Baking", "expected_value": -300.0},
     ])
     ft = follow_through(log, cards, "2026-11").set_index("id")
     assert "D-005" not in ft.index  # not decided yet: nothing to follow through
     # 1500 → 700: −800 of the −1000 expected = 80 % → met
     assert ft.loc["D-001", "measured_change"] == -800 and ft.loc["D-001", "achieved_pct"] == pytest.approx(80.0)
     assert ft.loc["D-001", "verdict"] == "met" and ft.loc["D-001", "expected_value"] == 500
-    # −1100 → −900: +200 of +1100 = 18 % → partly met
-    assert ft.loc["D-002", "verdict"] == "partly met" and ft.loc["D-002", "achieved_pct"] == pytest.approx(200 / 11)
+    # −1100 → −800: +300 of +1100 = 27 % → partly met
+    assert ft.loc["D-002", "verdict"] == "partly met" and ft.loc["D-002", "achieved_pct"] == pytest.approx(300 / 11)
+    # 300 → 290 h: −10 of the −300 expected = 3 %, the noise of a new forecast → not met
+    assert ft.loc["D-007", "verdict"] == "not met" and ft.loc["D-007", "achieved_pct"] == pytest.approx(10 / 3)
     # tracking signal went from 5 to 6, the wrong way → not met
     assert ft.loc["D-003", "verdict"] == "not met"
     assert ft.loc["D-004", "verdict"] == "pending"

@@ -15,7 +15,7 @@ from ..store import Store
 DECISIONS: dict[str, dict[str, str]] = {
     "capacity": {
         "owner": "Operations director",
-        "decision": "Weekend shifts on {scope} in the short months; build ahead in the month before each",
+        "decision": "Weekend shifts on {scope} in the short months (+160 h a month); build ahead in the month before",
         "rationale": "Overtime costs less than the margin of the sales we would lose",
     },
     "budget": {

@@ -25,6 +25,10 @@ _LAUNCH = pd.Timestamp("2026-03-01")  # first month of sales of the "new" SKU
 _DECLINE_FROM = pd.Timestamp("2025-07-01")  # the "phase_out" SKU declines from here ...
 _PHASE_OUT_END = pd.Timestamp("2027-03-01")  # ... to its last month of sales (its end_period)
 _SHUTDOWN = ("Bottling", pd.Timestamp("2027-08-01"), 0.40)  # resource, month, share of hours left
+# what the demo's S&OP meetings decided and operations then put into the capacity plan: the weekend shifts on
+# Bottling for the summer peak, decided at the 2026-09 meeting, are in every extract from 2026-10 on
+# (first cycle whose extract has them, resource, first month, last month, hours added a month)
+_DECIDED_SHIFTS = (("2026-10", "Bottling", pd.Timestamp("2027-05-01"), pd.Timestamp("2027-07-01"), 160.0),)
 _TARGET_UTILISATION = {"Mixing": 0.84, "Bottling": 0.87, "Canning": 0.80, "Baking": 0.81, "Packing": 0.82}
 _HOLIDAYS = {1: 1, 4: 1, 5: 2, 10: 1, 12: 3}  # public holidays per calendar month, deducted from weekdays
 _BUDGET_YEARS = (2026, 2027)
