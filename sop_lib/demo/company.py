@@ -21,10 +21,10 @@ import pandas as pd
 
 from ..contract import TABLES, columns_of
 from ..errors import ParamsError
+from .meeting import with_decided_shifts
 from .spec import (  # noqa: F401  # DEMO_CYCLES and the calendar are part of the public API
     _BUDGET_COST_RISE,
     _BUDGET_YEARS,
-    _DECIDED_SHIFTS,
     _DECLINE_FROM,
     _FAMILIES,
     _HOLIDAYS,
@@ -342,18 +342,8 @@ def generate_demo_company(cycle: str, n_skus: int = 56, seed: int = 20261101) ->
         "capacity": window("capacity", first, _month_offset(start, CAPACITY_MONTHS)),
         "inventory": window("inventory", start, start),
     }
-    tables["capacity"] = _with_decided_shifts(tables["capacity"], cycle)
+    tables["capacity"] = with_decided_shifts(tables["capacity"], cycle)
     return {name: tables[name][columns_of(name)].reset_index(drop=True) for name in TABLES}
-
-
-def _with_decided_shifts(capacity: pd.DataFrame, cycle: str) -> pd.DataFrame:
-    """The capacity table with the shifts earlier demo meetings decided and operations planned (``spec``)."""
-    out = capacity.copy()
-    for first_cycle, resource, since, until, hours in _DECIDED_SHIFTS:
-        if cycle >= first_cycle:
-            rows = (out["resource"] == resource) & out["period"].between(since, until)
-            out.loc[rows, "available_hours"] += hours
-    return out
 
 
 def write_demo_inputs(

@@ -1,5 +1,6 @@
 """The demo company's S&OP meeting: after each demo cycle is published, the meeting takes a decision on the
-items its exceptions raised, so the next cycles' packs have decisions to follow through.
+items its exceptions raised, so the next cycles' packs have decisions to follow through; and the decisions
+operations then put into the demo's later extracts.
 
 Only the demo does this; a real log is changed by people, with ``sop decision``.
 """
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from ..decisions import close_event, replay, update_event
 from ..store import Store
+from .spec import _DECIDED_SHIFTS
 
 # per kind of item (the part of its key before ':'): who decides, what, and why
 DECISIONS: dict[str, dict[str, str]] = {
@@ -45,3 +49,14 @@ def hold_demo_meeting(store: Store, cycle: str, review_cycle: str, author: str =
                                       script["rationale"], author))
             closed.append(item["id"])
     return closed
+
+
+def with_decided_shifts(capacity: pd.DataFrame, cycle: str) -> pd.DataFrame:
+    """The capacity table of ``cycle``'s extract with the shifts earlier demo meetings decided and operations
+    then planned (``spec._DECIDED_SHIFTS``): the decisions the follow-through can measure."""
+    out = capacity.copy()
+    for first_cycle, resource, since, until, hours in _DECIDED_SHIFTS:
+        if cycle >= first_cycle:
+            rows = (out["resource"] == resource) & out["period"].between(since, until)
+            out.loc[rows, "available_hours"] += hours
+    return out
