@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import SopError
+from .variance import tracking_signal
 
 FUNCTIONS = ("sales", "operations", "finance", "executive")
 PRIORITIES = ("high", "medium", "low")
@@ -144,13 +145,6 @@ def open_items(log: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     live["overdue"] = [bool(d is not None and not pd.isna(d) and d < today) for d in due]
     live["_p"] = live["priority"].map({p: i for i, p in enumerate(PRIORITIES)})
     return live.sort_values(["_p", "due", "id"], na_position="last").drop(columns="_p").reset_index(drop=True)
-
-
-def tracking_signal(actual: pd.Series, forecast: pd.Series) -> float:
-    """Tracking signal = Σ(A − F) / MAD with MAD = mean|A − F| (primer); alarm outside ±4."""
-    err = actual - forecast
-    mad = float(err.abs().mean())
-    return float(err.sum() / mad) if mad > 0 else 0.0
 
 
 def raise_candidates(

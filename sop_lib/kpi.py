@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .params import Band, KpiParams
-from .variance import accuracy, bias_pct
+from .variance import accuracy, bias_pct, tracking_signal
 
 Better = Literal["higher", "lower", "abs_lower", "band", "none"]
 
@@ -90,12 +90,6 @@ def _bands(kpi: str, params: KpiParams) -> tuple[Band | None, Band | None]:
     }.get(kpi, (None, None))
 
 
-def _tracking_signal(actual: pd.Series, forecast: pd.Series) -> float:
-    err = actual - forecast
-    mad = float(err.abs().mean())
-    return float(err.sum() / mad) if mad > 0 else 0.0
-
-
 def _pct(num: float, den: float) -> float:
     return float(num / den * 100) if den else float("nan")
 
@@ -139,9 +133,9 @@ def compute_kpis(
         monthly = pva.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
         total = monthly.groupby(["plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
         basis = f"{len(total)} plan-month{'s' if len(total) != 1 else ''} of cycles {', '.join(sorted(pva['plan_cycle'].unique()))}"
-        add("tracking_signal", "", _tracking_signal(total["actual"], total["forecast"]), basis)
+        add("tracking_signal", "", tracking_signal(total["actual"], total["forecast"]), basis)
         for fam, g in monthly.groupby("family"):
-            add("tracking_signal", str(fam), _tracking_signal(g["actual"], g["forecast"]), basis)
+            add("tracking_signal", str(fam), tracking_signal(g["actual"], g["forecast"]), basis)
 
     if capacity_review is not None and len(capacity_review):
         cap = capacity_review

@@ -40,6 +40,13 @@ def accuracy(actual: pd.Series, forecast: pd.Series) -> float:
     return float(max(0.0, 1 - w)) if not np.isnan(w) else float("nan")
 
 
+def tracking_signal(actual: pd.Series, forecast: pd.Series) -> float:
+    """Tracking signal = Σ(A − F) / MAD with MAD = mean|A − F| (primer); alarm outside ±4."""
+    err = actual - forecast
+    mad = float(err.abs().mean())
+    return float(err.sum() / mad) if mad > 0 else 0.0
+
+
 def score(frame: pd.DataFrame, by: list[str], actual: str = "actual", forecast: str = "forecast") -> pd.DataFrame:
     """Every registered metric per group, plus the summed actual and forecast."""
     rows = []
