@@ -146,9 +146,12 @@ def override_summary(overrides: pd.DataFrame, adjustments: pd.DataFrame) -> pd.D
     effect = effect.rename(columns={"delta": "units_added"})
     changed = adjustments[adjustments["delta"] != 0].drop_duplicates(subset=["override_id", "sku", "region"])
     effect["series"] = changed.groupby("override_id").size()
+    # ids as text on both sides: a cycle without overrides has empty frames whose dtypes pandas cannot match
+    effect.index = effect.index.astype(str)
     cols = ["override_id", "owner", "level", "target", "region", "first_month", "last_month",
             "change_pct", "change_units", "reason"]
-    out = overrides[cols].merge(effect, left_on="override_id", right_index=True, how="left")
+    out = overrides[cols].astype({"override_id": str}).merge(effect, left_on="override_id", right_index=True,
+                                                            how="left")
     out["series"] = out["series"].fillna(0).astype(int)
     out[["units_added", "clipped_units"]] = out[["units_added", "clipped_units"]].fillna(0.0).astype(float)
     return out[[*cols, "series", "units_added", "clipped_units"]].reset_index(drop=True)

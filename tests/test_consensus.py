@@ -166,6 +166,11 @@ def test_no_overrides_leave_the_forecast_unchanged(tmp_path: Path) -> None:
         assert overrides.empty and adjustments.empty
         assert consensus["consensus"].tolist() == _statistical()["forecast"].tolist()
         assert (consensus["adjustment"] == 0).all()
+        # what the demand workbook shows next must work without overrides too (it once failed on the merge)
+        summary = override_summary(overrides, adjustments)
+        assert summary.empty and {"override_id", "series", "units_added"} <= set(summary.columns)
+        wf = consensus_waterfall(consensus, adjustments)
+        assert wf.loc[wf["family"] == "All families", "units"].tolist() == [390.0, 390.0]  # statistical = consensus
 
 
 # --- waterfall and summary -----------------------------------------------------------------------------------
