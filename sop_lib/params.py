@@ -59,6 +59,13 @@ class CapacityParams(_Strict):
     warn_utilisation: float = Field(0.9, gt=0, description="utilisation from which a month is 'tight'")
     max_utilisation: float = Field(1.0, gt=0, description="utilisation above which a month is over capacity")
 
+    @model_validator(mode="after")
+    def _warn_before_max(self) -> CapacityParams:
+        if self.warn_utilisation > self.max_utilisation:
+            raise ValueError(f"warn_utilisation ({self.warn_utilisation:g}) is above max_utilisation "
+                             f"({self.max_utilisation:g}): a month would be over capacity before it is tight")
+        return self
+
 
 class FinanceParams(_Strict):
     currency: str = "EUR"
@@ -83,6 +90,9 @@ class SupplyParams(_Strict):
                                                "this many months' demand (shelf life); None = no limit")
     safety_stock_weight: float = Field(0.5, ge=0, description="penalty per unit-month below safety stock, as a "
                                        "share of the unit's margin; 0 = the plan ignores safety stock")
+    no_stock_families: tuple[str, ...] = Field((), description="families that cannot be held in stock (services, "
+                                               "fresh lines): made in the month they are sold, no build-ahead")
+    no_stock_resources: tuple[str, ...] = Field((), description="the same for every SKU routed through these")
     overtime: dict[str, Overtime] = Field(default_factory=dict, description="overtime per resource")
     solver_time_limit_s: float = Field(120.0, gt=0, description="stop the solver after this long")
 
@@ -139,7 +149,7 @@ class RunParams(_Strict):
 
 
 class CycleParams(_Strict):
-    company: str = "Demo company"
+    company: str = Field("", description="the company's name, shown on every page")
     forecast: ForecastParams = ForecastParams()
     capacity: CapacityParams = CapacityParams()
     finance: FinanceParams = FinanceParams()
@@ -151,8 +161,14 @@ class CycleParams(_Strict):
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    """A parameter file as a mapping; ``ParamsError`` naming the file when it is not UTF-8, not YAML or not a
+    mapping."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: not UTF-8 text (saved as UTF-16 or latin-1?). Save it as UTF-8 and run again.") from None
+    try:
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
@@ -172,22 +188,110 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+REMOVE_KEY = "remove"
+
+
+def _remove(merged: dict[str, Any], paths: object, source: str) -> tuple[dict[str, Any], list[str]]:
+    """Drop inherited entries named by dotted paths (``scenarios.upside``, ``supply.overtime.Bottling``): a
+    cycle's file can take away what ``defaults.yaml`` gives. Returns the result and the problems."""
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list):
+        return merged, [f"  {REMOVE_KEY}: expected a list of dotted names, e.g. [scenarios.upside] ({source})"]
+    problems = []
+    for path in paths:
+        *parents, last = str(path).split(".")
+        node: Any = merged
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or last not in node:
+            problems.append(f"  {REMOVE_KEY}: {path}: no such entry to remove ({source})")
+            continue
+        del node[last]
+    return merged, problems
+
+
+def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> int:
+    """How many leading parts of ``loc`` exist in ``data``."""
+    node: Any = data
+    for depth, part in enumerate(loc):
+        if not isinstance(node, dict) or str(part) not in {str(k) for k in node}:
+            return depth
+        node = next(v for k, v in node.items() if str(k) == str(part))
+    return len(loc)
+
+
+def _origin(loc: tuple[Any, ...], layers: list[tuple[str, dict[str, Any]]]) -> str:
+    """The file (or other layer) that set the key at ``loc``: the last that holds most of its path."""
+    best, depth = layers[0][0], -1
+    for name, data in layers:
+        d = _has_path(data, loc)
+        if d > 0 and d >= depth:
+            best, depth = name, d
+    return best
+
+
 def load_params(params_dir: Path, cycle: str, overrides: dict[str, Any] | None = None) -> CycleParams:
     """Defaults, then the cycle's file if present, then ``overrides`` (e.g. from a notebook's
-    parameters cell; ``None`` values are ignored). Raises ``ParamsError`` naming file and key."""
+    parameters cell; ``None`` values are ignored).
+
+    A cycle's file may drop inherited entries with ``remove: [scenarios.upside, supply.overtime.Bottling]``.
+    Raises ``ParamsError`` listing every problem at once, each with its key and the file that set it.
+    """
+    _check_cycle_id(cycle)
     defaults = params_dir / "defaults.yaml"
-    merged: dict[str, Any] = _read_yaml(defaults) if defaults.exists() else {}
-    sources = [str(defaults)]
-    cycle_file = params_dir / f"{cycle}.yaml"
-    if cycle_file.exists():
-        merged = _merge(merged, _read_yaml(cycle_file))
-        sources.append(str(cycle_file))
+    layers: list[tuple[str, dict[str, Any]]] = []
+    read_errors = []
+    for path in (defaults, params_dir / f"{cycle}.yaml"):
+        if path.exists():
+            try:
+                layers.append((str(path), _read_yaml(path)))
+            except ParamsError as exc:
+                read_errors.append(str(exc))
+    if read_errors:
+        raise ParamsError("\n".join(read_errors))
+    merged: dict[str, Any] = {}
+    problems: list[str] = []
+    for i, (name, data) in enumerate(layers):
+        data = dict(data)
+        removal = data.pop(REMOVE_KEY, None)
+        if removal is not None and i == 0:
+            problems.append(f"  {REMOVE_KEY}: only a cycle's own file can remove inherited entries ({name})")
+        merged = _merge(merged, data)
+        if removal is not None and i > 0:
+            merged, found = _remove(_deep_copy(merged), removal, name)
+            problems += found
     if overrides:
+        layers.append(("the notebook's parameters", overrides))
         merged = _merge(merged, overrides)
     try:
-        return CycleParams.model_validate(merged)
+        params = CycleParams.model_validate(merged)
     except ValidationError as exc:
-        lines = [
-            f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors(include_url=False)
-        ]
-        raise ParamsError("Invalid parameters in " + " + ".join(sources) + ":\n" + "\n".join(lines)) from None
+        for err in exc.errors(include_url=False):
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            problems.append(f"  {key}: {err['msg']} ({_origin(tuple(err['loc']), layers) if layers else 'defaults'})")
+    if problems:
+        sources = " + ".join(name for name, _ in layers) or str(defaults)
+        raise ParamsError(f"Invalid parameters in {sources} ({len(problems)} problem{'s' if len(problems) > 1 else ''}):\n"
+                          + "\n".join(problems))
+    return params
+
+
+def param_origin(params_dir: Path, cycle: str, key: str) -> str:
+    """The parameter file that sets the dotted ``key`` for ``cycle`` (the cycle's file when it holds the key,
+    else ``defaults.yaml``), for messages that must name where to fix a value."""
+    layers = [(str(p), _read_yaml(p)) for p in (params_dir / "defaults.yaml", params_dir / f"{cycle}.yaml")
+              if p.exists()]
+    return _origin(tuple(key.split(".")), layers) if layers else str(params_dir / "defaults.yaml")
+
+
+def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
+
+
+def _check_cycle_id(cycle: str) -> None:
+    """A cycle id is checked before any file named after it is opened (``../../secret`` is not a cycle)."""
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(cycle)):
+        raise ParamsError(f"Cycle {cycle!r} is not a month in the form YYYY-MM (e.g. 2026-11).")

@@ -119,3 +119,69 @@ def test_parameters_are_frozen(params_dir: Path) -> None:
     p = load_params(params_dir, "2026-11")
     with pytest.raises(Exception, match="frozen"):
         p.forecast.horizon_months = 3  # type: ignore[misc]
+
+
+SCENARIOS = """\
+scenarios:
+  upside: {demand_pct: 10}
+  downside: {demand_pct: -10}
+supply:
+  overtime:
+    Line1: {max_hours: 10, cost_per_hour: 50}
+    Line2: {max_hours: 20, cost_per_hour: 40}
+"""
+
+
+def test_a_cycle_file_removes_inherited_entries(params_dir: Path) -> None:
+    (params_dir / "defaults.yaml").write_text(DEFAULTS + SCENARIOS, encoding="utf-8")
+    (params_dir / "2026-11.yaml").write_text("remove: [scenarios.upside, supply.overtime.Line2]\n", encoding="utf-8")
+    p = load_params(params_dir, "2026-11")
+    assert list(p.scenarios) == ["downside"]
+    assert list(p.supply.overtime) == ["Line1"]
+    # other cycles keep both, and removing is not undone by a later merge
+    assert list(load_params(params_dir, "2026-12").scenarios) == ["upside", "downside"]
+
+
+def test_removing_what_is_not_there_is_an_error(params_dir: Path) -> None:
+    (params_dir / "2026-11.yaml").write_text("remove: [scenarios.upsid]\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"remove: scenarios.upsid: no such entry to remove \(.*2026-11.yaml\)"):
+        load_params(params_dir, "2026-11")
+
+
+def test_every_problem_is_reported_at_once_with_the_file_that_set_it(params_dir: Path) -> None:
+    (params_dir / "defaults.yaml").write_text(DEFAULTS + "kpi:\n  accuracy: {good: high, warn: 0.7}\n",
+                                              encoding="utf-8")
+    (params_dir / "2026-11.yaml").write_text(
+        "capacity:\n  max_utilisaton: 1.1\nforecast:\n  horizon_months: 0\nscenarios:\n  up: {demand_pct: -150}\n",
+        encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_params(params_dir, "2026-11")
+    lines = [ln for ln in str(info.value).splitlines() if ln.startswith("  ")]
+    assert len(lines) == 4, str(info.value)
+    text = "\n".join(lines)
+    assert "kpi.accuracy.good:" in text and "defaults.yaml)" in text.split("kpi.accuracy.good:")[1].splitlines()[0]
+    for key in ("capacity.max_utilisaton", "forecast.horizon_months", "scenarios.up.demand_pct"):
+        assert "2026-11.yaml)" in text.split(f"{key}:")[1].splitlines()[0]
+    assert "(4 problems)" in str(info.value)
+
+
+def test_contradictory_capacity_thresholds_are_refused(params_dir: Path) -> None:
+    (params_dir / "2026-11.yaml").write_text("capacity:\n  warn_utilisation: 1.5\n  max_utilisation: 0.5\n",
+                                             encoding="utf-8")
+    with pytest.raises(ParamsError, match="warn_utilisation .1.5. is above max_utilisation"):
+        load_params(params_dir, "2026-11")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_a_file_not_in_utf8_is_a_message_not_a_traceback(params_dir: Path, encoding: str) -> None:
+    (params_dir / "2026-11.yaml").write_bytes("company: Crème Brûlée Ltd\n".encode(encoding))
+    with pytest.raises(ParamsError, match="2026-11.yaml: not UTF-8 text"):
+        load_params(params_dir, "2026-11")
+
+
+@pytest.mark.parametrize("cycle", ["../../secret", "2026-1", "2026-13", ""])
+def test_the_cycle_id_is_checked_before_any_file_is_opened(params_dir: Path, cycle: str) -> None:
+    (params_dir.parent / "secret.yaml").write_text("password: hunter2\n", encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_params(params_dir, cycle)
+    assert "not a month in the form YYYY-MM" in str(info.value) and "hunter2" not in str(info.value)

@@ -454,3 +454,74 @@ def test_build_ahead_is_limited_to_the_shelf_life() -> None:
     # opening stock beyond the limit is kept, not destroyed (the plan stays feasible)
     big = plan_supply(demand, bor, cap, stock.assign(on_hand=50.0), econ, SupplyParams(max_build_ahead_months=0))
     assert big.plan["closing_stock"].tolist() == pytest.approx([50.0, 50.0, 40.0])
+
+
+# --- what cannot be stocked, and plans without money ----------------------------------------------------------
+def test_a_sku_that_cannot_be_stocked_is_made_in_its_month_and_the_other_builds_ahead() -> None:
+    # B is a service: it cannot be built in M2 for M3. M3 still needs 20 h; the next cheapest way is to build A
+    # ahead in M2 (0.12 €/h-month): 20 h = 40 A made in M2 and held a month, 40 × 0.06 = 2.40 €, against 100 €
+    # of overtime. B's production is its demand month by month.
+    result = plan_supply(DEMAND, BOR, CAPACITY, NO_STOCK, ECONOMICS, params(cost_per_hour=5.0), no_stock=["B"])
+    assert column(result, "B", "production") == pytest.approx([40, 40, 80])
+    assert column(result, "B", "closing_stock") == pytest.approx([0, 0, 0])
+    assert column(result, "A", "production") == pytest.approx([40, 100, 40])
+    assert column(result, "A", "closing_stock") == pytest.approx([0, 40, 0])
+    assert result.cost_totals["holding_cost"] == pytest.approx(2.40)
+    assert result.cost_totals["overtime_cost"] == pytest.approx(0.0)
+
+
+def test_when_nothing_can_be_stocked_the_short_month_takes_overtime() -> None:
+    # Neither A nor B can be built ahead: M3's 20 missing hours are worked as overtime at 5 €/h = 100 €
+    # (losing A instead would cost 8 €/h, B 10 €/h).
+    result = plan_supply(DEMAND, BOR, CAPACITY, NO_STOCK, ECONOMICS, params(cost_per_hour=5.0), no_stock=["A", "B"])
+    assert result.plan["closing_stock"].abs().max() == pytest.approx(0.0)
+    assert line(result, "overtime_hours") == pytest.approx([0, 0, 20])
+    assert result.cost_totals["overtime_cost"] == pytest.approx(100.0)
+
+
+def test_an_opening_stock_of_an_unstockable_sku_is_used_first_and_never_added_to() -> None:
+    stock = pd.DataFrame({"sku": ["B"], "on_hand": [50.0]})  # B: 50 on hand, demand 40, 40, 80
+    result = plan_supply(DEMAND, BOR, CAPACITY, stock, ECONOMICS, params(), no_stock=["B"])
+    assert column(result, "B", "closing_stock") == pytest.approx([10, 0, 0])
+    assert column(result, "B", "production") == pytest.approx([0, 30, 80])
+
+
+def test_no_stock_skus_come_from_families_and_resources() -> None:
+    from sop_lib.supply import no_stock_skus
+
+    products = pd.DataFrame({"sku": ["A", "B", "C"], "family": ["Goods", "Services", "Goods"]})
+    bor = pd.DataFrame({"sku": ["A", "C"], "resource": ["Line", "Bakery"], "hours_per_unit": [1.0, 1.0]})
+    p = SupplyParams(no_stock_families=("Services",), no_stock_resources=("Bakery",))
+    assert no_stock_skus(products, bor, p) == ["B", "C"]
+
+
+def test_without_a_price_list_the_plan_serves_the_most_units_and_reports_no_money() -> None:
+    # No prices: a lost unit outweighs the overtime that could make it. Overtime costs 50 €/h here, more than
+    # any margin of the hand case, yet the plan builds ahead first (M2's 30 spare hours cover M3's 20 short),
+    # and loses nothing. Lost revenue and margin are unknown, not 0.
+    no_prices = pd.DataFrame({"sku": ["A", "B"], "unit_price": [np.nan, np.nan], "unit_cost": [np.nan, np.nan]})
+    short = CAPACITY.assign(available_hours=[100.0, 60.0, 100.0])  # M2 0 spare, M3 20 short: build-ahead impossible
+    result = plan_supply(DEMAND, BOR, short, NO_STOCK, no_prices, params(cost_per_hour=50.0, max_hours=50.0))
+    assert result.valued_in_units
+    assert result.plan["unmet"].sum() == pytest.approx(0.0)
+    # M1 has 40 spare hours: building 20 h ahead for M2-M3 (tie-break holding ~0) beats 50 €/h overtime
+    assert line(result, "overtime_hours") == pytest.approx([0, 0, 0])
+    risk = demand_at_risk(DEMAND, BOR, short, NO_STOCK, no_prices, params(cost_per_hour=50.0, max_hours=50.0))
+    # capacity alone (no build-ahead, no overtime): M2 needs 70 h of 60 and M3 120 of 100, 30 h short. A unit
+    # weighs 1 + 10 × 50 × its hours: A 251 (502 an hour), B 501 (501 an hour), so B is cut: 10 in M2, 20 in M3.
+    assert risk.units_at_risk == pytest.approx(30.0)
+    assert column(risk.capacity_only, "B", "unmet") == pytest.approx([0, 10, 20])
+    assert np.isnan(risk.revenue_at_risk)
+    assert "30 units of demand at risk" in risk.summary("EUR") and "no price list" in risk.summary("EUR")
+    assert risk.capacity_only.unmet["lost_revenue"].isna().all()
+
+
+def test_without_unit_costs_a_lost_sale_costs_its_price() -> None:
+    # Costs unknown: margin per hour is the price per hour: A 10 / 0.5 = 20 €/h, B 20 €/h; overtime 25 €/h costs
+    # more, holding costs nothing: M3's 20 hours are built ahead in M2 for free (tie-break only).
+    no_cost = ECONOMICS.assign(unit_cost=np.nan)
+    result = plan_supply(DEMAND, BOR, CAPACITY, NO_STOCK, no_cost, params(cost_per_hour=25.0))
+    assert not result.valued_in_units
+    assert result.plan["unmet"].sum() == pytest.approx(0.0)
+    assert result.cost_totals["holding_cost"] == pytest.approx(0.0)
+    assert line(result, "overtime_hours") == pytest.approx([0, 0, 0])

@@ -22,12 +22,15 @@ holding_cost_pct_per_year / 100 / 12 (at least ``TIE_BREAK_HOLDING``, so that no
 nothing); c the cost of an overtime hour (resources without overtime in the parameters get none).
 With build-ahead off the opening stock serves demand first and nothing is added to it, so production covers
 at most each month's demand net of the stock used: keeping opening stock back for a short month would be
-building ahead by another name.
+building ahead by another name. SKUs that cannot be held in stock (``no_stock``: services, fresh lines, from
+``supply.no_stock_families`` / ``no_stock_resources``) get that bound whatever build_ahead says.
+Without a price list (every price missing) the plan is in units: a lost unit weighs more than the overtime
+that could make it, and the plan's lost revenue and margin are reported as unknown (``valued_in_units``).
 Resource-months without a capacity row do not constrain production (their load is reported); a SKU with
 demand and no route is an error unless ``unconstrained_ok``.
 """
 
-from .inputs import SupplyError
+from .inputs import SupplyError, no_stock_skus
 from .inventory import forecast_errors, project_inventory, safety_stock
 from .model import MIN_MARGIN_SHARE, TIE_BREAK_HOLDING
 from .plan import SupplyPlan, compare_views, plan_supply, views_by_resource
@@ -35,6 +38,6 @@ from .risk import DemandAtRisk, built_ahead_units, demand_at_risk
 
 __all__ = [
     "MIN_MARGIN_SHARE", "TIE_BREAK_HOLDING", "DemandAtRisk", "SupplyError", "SupplyPlan", "built_ahead_units",
-    "compare_views", "demand_at_risk", "forecast_errors", "plan_supply", "project_inventory", "safety_stock",
-    "views_by_resource",
+    "compare_views", "demand_at_risk", "forecast_errors", "no_stock_skus", "plan_supply", "project_inventory",
+    "safety_stock", "views_by_resource",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,8 @@ class Inputs:
     overtime_cost: np.ndarray  # R
     unrouted: np.ndarray  # SKUs with demand and no route (allowed only with unconstrained_ok)
     safety: np.ndarray  # S: safety stock the plan aims to keep at each month's end (0: none)
+    stockable: np.ndarray  # S bool: False for SKUs that cannot be held in stock (made in the month they are sold)
+    valued_in_units: bool = False  # no price list: ``price`` is a weight that puts serving demand first, not money
 
 
 def _listed(items: list[str], limit: int = 12) -> str:
@@ -74,6 +77,28 @@ def _fill_months(frame: pd.DataFrame, value: str, skus: np.ndarray, months: pd.D
     return pd.DataFrame(_grid(frame, value, skus, months)).ffill(axis=1).bfill(axis=1).to_numpy()
 
 
+def _values_without_money(
+    price: np.ndarray, cost: np.ndarray, hours: pd.Series, params: SupplyParams
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """What the plan optimises when the data has no money; returns price, cost and whether units are the value.
+
+    No price at all (no price list): units are what counts. Every unit lost is made to cost more than the
+    overtime that could make it (1 + 10 × the dearest overtime hour × the SKU's hours per unit, every
+    resource together), so the plan loses as few units as it can and works overtime before it loses a sale;
+    cost 0, so stock is held only to serve demand (the tie-break holding cost). The money figures of such a
+    plan are not reported (``valued_in_units``). No unit cost at all: a lost sale costs its price and holding
+    costs nothing. A price list with gaps stays as it is (an error in the caller): only a whole missing table
+    or column is a default the data layer has listed.
+    """
+    if price.size and np.isnan(price).all():
+        dearest = max((o.cost_per_hour for o in params.overtime.values()), default=0.0)
+        per_unit = 1.0 + 10.0 * max(dearest, 1.0) * hours.to_numpy(dtype=float)
+        return np.repeat(per_unit[:, None], price.shape[1], axis=1), np.zeros_like(cost), True
+    if cost.size and np.isnan(cost).all():
+        return price, np.zeros_like(cost), False
+    return price, cost, False
+
+
 def prepare_inputs(
     demand: pd.DataFrame,
     bill_of_resources: pd.DataFrame,
@@ -83,11 +108,14 @@ def prepare_inputs(
     params: SupplyParams,
     unconstrained_ok: bool,
     safety_stock: pd.DataFrame | None = None,
+    no_stock: Collection[str] = (),
 ) -> Inputs:
     """Check the inputs of ``plan_supply`` and turn them into arrays.
 
     The months are every month from the first to the last of ``demand`` (a month missing in between has no
-    demand). SKUs are those of ``demand``; opening stock and routes of other SKUs are ignored.
+    demand). SKUs are those of ``demand``; opening stock and routes of other SKUs are ignored. SKUs in
+    ``no_stock`` cannot be held in stock (a service, a fresh line: :func:`no_stock_skus`): no build-ahead and
+    no safety stock for them.
 
     Raises
     ------
@@ -139,6 +167,8 @@ def prepare_inputs(
         econ = econ.merge(pd.DataFrame({"period": months}), how="cross")
     price = _fill_months(_frame(econ, "unit_price", ["sku", "period"], "mean"), "unit_price", skus, months)
     cost = _fill_months(_frame(econ, "unit_cost", ["sku", "period"], "mean"), "unit_cost", skus, months)
+    hours = bor.groupby("sku")["hours_per_unit"].sum().reindex(skus).fillna(0.0)
+    price, cost, in_units = _values_without_money(price, cost, hours, params)
     missing = [str(s) for s, row in zip(skus, np.isnan(price) | np.isnan(cost), strict=True) if row.any()]
     if missing:
         problems.append(f"No unit price or cost for SKU(s) {_listed(missing)}: add them to the unit economics "
@@ -151,6 +181,8 @@ def prepare_inputs(
     if safety_stock is not None and len(safety_stock):
         ss = safety_stock.groupby("sku")["safety_stock"].sum(min_count=1).reindex(skus)
         safety = np.clip(np.nan_to_num(ss.to_numpy(dtype=float)), 0.0, None)
+    stockable = ~np.isin(skus, np.array(sorted(map(str, no_stock)), dtype=object))
+    safety = np.where(stockable, safety, 0.0)
     bad_stock = [f"{s} ({v:g})" for s, v in stock.items() if v < 0]
     if bad_stock:
         problems.append(f"Opening stock cannot be negative: {_listed(bad_stock)}.")
@@ -173,5 +205,15 @@ def prepare_inputs(
         available=available,
         overtime_max=np.array([o.max_hours if o else 0.0 for o in over]),
         overtime_cost=np.array([o.cost_per_hour if o else 0.0 for o in over]),
-        unrouted=unrouted, safety=safety,
+        unrouted=unrouted, safety=safety, stockable=stockable, valued_in_units=in_units,
     )
+
+
+def no_stock_skus(products: pd.DataFrame, bill_of_resources: pd.DataFrame, params: SupplyParams) -> list[str]:
+    """SKUs that cannot be held in stock: those of ``params.no_stock_families`` (``products``: ``sku``,
+    ``family``) and those routed through ``params.no_stock_resources`` (``bill_of_resources``: ``sku``,
+    ``resource``)."""
+    skus = set(products.loc[products["family"].astype(str).isin(params.no_stock_families), "sku"].astype(str))
+    routed = bill_of_resources["resource"].astype(str).isin(params.no_stock_resources)
+    skus |= set(bill_of_resources.loc[routed, "sku"].astype(str))
+    return sorted(skus)

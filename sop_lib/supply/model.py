@@ -98,8 +98,9 @@ def build_model(inp: Inputs, params: SupplyParams) -> Model:
     blocks = [(k[k >= 0], x0 + inp.route_sku[route] * n_t + month, inp.route_hours[route]),
               (np.arange(n_k), o0 + np.arange(n_k), -np.ones(n_k))]
     inv_lb, inv_ub = np.zeros(st), np.full(st, np.inf)
+    drained = stock_first(inp.opening, inp.demand)  # the opening stock used first, nothing added to it
     if not params.build_ahead:  # the stock is what is left of the opening stock, used first: nothing built ahead
-        inv_lb = inv_ub = stock_first(inp.opening, inp.demand).ravel()
+        inv_lb = inv_ub = drained.ravel()
     elif params.max_build_ahead_months is not None:
         # shelf life: a month's closing stock covers at most the next k months' demand (+ the safety stock aimed
         # at); opening stock beyond that is not destroyed, so the bound never falls below what is left of it
@@ -109,6 +110,10 @@ def build_model(inp: Inputs, params: SupplyParams) -> Model:
         target = inp.safety[:, None] if params.safety_stock_weight > 0 else 0.0
         inv_ub = np.maximum(cover + target, stock_first(inp.opening, inp.demand)).ravel()
 
+    if not inp.stockable.all():  # a service or a fresh line is made in the month it is sold: no stock of its own
+        fixed = np.repeat(~inp.stockable, n_t)
+        inv_lb = np.where(fixed, drained.ravel(), inv_lb)
+        inv_ub = np.where(fixed, drained.ravel(), inv_ub)
     margin = np.maximum(inp.price - inp.cost, MIN_MARGIN_SHARE * inp.price)
     holding = inp.cost * params.holding_cost_pct_per_year / 100 / 12
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,8 @@ class SupplyPlan:
         resource-months with load and no capacity row, and ``resource`` = ``"(no route)"`` for the production
         of SKUs without a route (``required_hours`` NaN; only with ``unconstrained_ok``).
     status : the solver's status, ``"optimal"``.
+    valued_in_units : the data had no price list: the plan served as many units as it could, and its lost
+        revenue, lost margin and total cost are unknown (NaN); holding and overtime costs are money as usual.
     build_seconds, solve_seconds : time to build the linear programme and to solve it.
     n_variables, n_constraints : its size.
     """
@@ -60,11 +63,13 @@ class SupplyPlan:
     solve_seconds: float
     n_variables: int
     n_constraints: int
+    valued_in_units: bool = False
 
     @property
     def cost_totals(self) -> dict[str, float]:
         """``lost_margin``, ``holding_cost``, ``overtime_cost`` and ``total`` over the horizon."""
-        return {k: float(self.costs[k].sum()) for k in ("lost_margin", "holding_cost", "overtime_cost", "total")}
+        return {k: float(self.costs[k].sum(min_count=1)) if len(self.costs) else 0.0
+                for k in ("lost_margin", "holding_cost", "overtime_cost", "total")}
 
     @property
     def objective(self) -> float:
@@ -150,6 +155,9 @@ def _result(inp: Inputs, model: Model, sol: Solution) -> dict[str, pd.DataFrame]
                           "holding_cost": (closing * model.holding).sum(axis=0),
                           "overtime_cost": (over * inp.overtime_cost[:, None]).sum(axis=0)})
     costs["total"] = costs["lost_margin"] + costs["holding_cost"] + costs["overtime_cost"]
+    if inp.valued_in_units:  # no price list: a lost unit has no money value to report
+        unmet[["lost_revenue", "lost_margin"]] = np.nan
+        costs[["lost_margin", "total"]] = np.nan
     return {"plan": plan, "unmet": unmet[unmet["units"] > 0].reset_index(drop=True), "resources": resources,
             "costs": costs, "unconstrained": free}
 
@@ -163,6 +171,7 @@ def plan_supply(
     params: SupplyParams,
     unconstrained_ok: bool = False,
     safety_stock: pd.DataFrame | None = None,
+    no_stock: Collection[str] = (),
 ) -> SupplyPlan:
     """The least-cost production plan within the capacity: the linear programme of ``sop_lib.supply``.
 
@@ -188,6 +197,8 @@ def plan_supply(
         month's end, a soft target: each unit-month below it costs ``params.safety_stock_weight`` × the unit's
         margin in the objective (not in the reported costs), so hours go to safety stock only when no sale is
         lost for it. None: no target.
+    no_stock : SKUs that cannot be held in stock (services, fresh lines; :func:`no_stock_skus`): each month's
+        production serves that month, after any opening stock; no build-ahead and no safety stock.
 
     Returns
     -------
@@ -202,7 +213,7 @@ def plan_supply(
         not reach the optimum (e.g. it hit ``params.solver_time_limit_s``); exit code 2.
     """
     inp = prepare_inputs(demand, bill_of_resources, capacity, opening_stock, unit_economics, params,
-                         unconstrained_ok, safety_stock)
+                         unconstrained_ok, safety_stock, no_stock)
     t0 = time.perf_counter()
     model = build_model(inp, params)
     t1 = time.perf_counter()
@@ -213,7 +224,8 @@ def plan_supply(
                           f"{t2 - t1:.1f} s. If it ran out of time, raise supply.solver_time_limit_s in params/ "
                           f"(now {params.solver_time_limit_s:g} s) or plan fewer SKUs or months.")
     return SupplyPlan(**_result(inp, model, sol), status="optimal", build_seconds=t1 - t0, solve_seconds=t2 - t1,
-                      n_variables=model.n_variables, n_constraints=model.n_constraints)
+                      n_variables=model.n_variables, n_constraints=model.n_constraints,
+                      valued_in_units=inp.valued_in_units)
 
 
 def compare_views(unconstrained_review: pd.DataFrame, supply_plan: SupplyPlan) -> pd.DataFrame:

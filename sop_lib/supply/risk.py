@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
@@ -59,6 +60,10 @@ class DemandAtRisk:
         if self.units_at_risk <= 0:
             return "No demand at risk: the available hours serve the whole plan without overtime or building ahead."
         left = f"{self.units_unmet:,.0f} units unmet" if round(self.units_unmet) else "none unmet"
+        if self.revenue_at_risk != self.revenue_at_risk:  # NaN: no price list, units only
+            return (f"{self.units_at_risk:,.0f} units of demand at risk; the fix takes overtime "
+                    f"{self.overtime_hours:,.0f} h ({self.overtime_cost:,.0f} {currency}) and build-ahead "
+                    f"{self.build_ahead_units:,.0f} units, leaving {left} (no price list: units, not money).")
         return (f"{self.units_at_risk:,.0f} units ({self.revenue_at_risk:,.0f} {currency}) of demand at risk; "
                 f"the cheapest fix costs {self.fix_cost:,.0f} {currency} (overtime {self.overtime_hours:,.0f} h, "
                 f"build-ahead {self.build_ahead_units:,.0f} units), leaving {left}.")
@@ -73,6 +78,7 @@ def demand_at_risk(
     params: SupplyParams,
     unconstrained_ok: bool = False,
     safety_stock: pd.DataFrame | None = None,
+    no_stock: Collection[str] = (),
 ) -> DemandAtRisk:
     """Plan the demand twice: with the available hours alone, then with the parameters' overtime and build-ahead.
 
@@ -94,17 +100,20 @@ def demand_at_risk(
     """
     inputs = (demand, bill_of_resources, capacity, opening_stock, unit_economics)
     alone = plan_supply(*inputs, params.model_copy(update={"overtime": {}, "build_ahead": False}),
-                        unconstrained_ok=unconstrained_ok, safety_stock=safety_stock)
-    fixed = plan_supply(*inputs, params, unconstrained_ok=unconstrained_ok, safety_stock=safety_stock)
+                        unconstrained_ok=unconstrained_ok, safety_stock=safety_stock, no_stock=no_stock)
+    fixed = plan_supply(*inputs, params, unconstrained_ok=unconstrained_ok, safety_stock=safety_stock,
+                        no_stock=no_stock)
     a, f = alone.cost_totals, fixed.cost_totals
     extra_holding = f["holding_cost"] - a["holding_cost"]
     return DemandAtRisk(
         capacity_only=alone, with_options=fixed,
-        units_at_risk=float(alone.unmet["units"].sum()), revenue_at_risk=float(alone.unmet["lost_revenue"].sum()),
+        units_at_risk=float(alone.unmet["units"].sum()),
+        revenue_at_risk=float(alone.unmet["lost_revenue"].sum(min_count=1)) if len(alone.unmet) else 0.0,
         margin_at_risk=a["lost_margin"],
         overtime_hours=float(fixed.resources["overtime_hours"].sum()), overtime_cost=f["overtime_cost"],
         build_ahead_units=built_ahead_units(fixed.plan), extra_holding_cost=extra_holding,
         fix_cost=f["overtime_cost"] + extra_holding,
-        units_unmet=float(fixed.unmet["units"].sum()), revenue_unmet=float(fixed.unmet["lost_revenue"].sum()),
+        units_unmet=float(fixed.unmet["units"].sum()),
+        revenue_unmet=float(fixed.unmet["lost_revenue"].sum(min_count=1)) if len(fixed.unmet) else 0.0,
         margin_unmet=f["lost_margin"],
     )
