@@ -3,6 +3,10 @@
 Each input table is one file in the inputs folder named after the table (``sales_history.csv``,
 ``.parquet`` or ``.xlsx``). ``docs/data-contract.md`` documents the same tables for the people who
 produce the extracts; column names used in code come from the ``*Cols`` holders below.
+
+Only ``sales_history`` and ``products`` are required. Every other table may be absent (no file, or a file with
+only its header); so may ``products.status`` and ``prices.unit_cost``. Each default the suite then takes is said
+in words in :data:`ASSUMPTIONS`, recorded in the snapshot manifest and shown on the pack's data-quality page.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class Products(_Base):
     sku: Series[str] = pa.Field(nullable=False, unique=True, str_length={"min_value": 1})
     family: Series[str] = pa.Field(nullable=False, str_length={"min_value": 1})
     description: Series[str] = pa.Field(nullable=True, required=False)
-    status: Series[str] = pa.Field(isin=list(STATUSES), nullable=False)
+    status: Series[str] = pa.Field(isin=list(STATUSES), nullable=True, required=False)  # absent/empty: active
     end_period: Series[pd.Timestamp] = pa.Field(nullable=True, required=False)  # last month of sale
 
 
@@ -50,7 +54,7 @@ class Prices(_Base):
     sku: Series[str] = pa.Field(nullable=False)
     valid_from: Series[pd.Timestamp] = pa.Field(nullable=False)
     unit_price: Series[float] = pa.Field(gt=0, nullable=False)
-    unit_cost: Series[float] = pa.Field(ge=0, nullable=False)
+    unit_cost: Series[float] = pa.Field(ge=0, nullable=True, required=False)  # absent: NaN, margin not computed
 
     class Config:
         unique = ["sku", "valid_from"]
@@ -116,28 +120,56 @@ class TableSpec:
 
     name: str
     model: type[pa.DataFrameModel]
-    required: bool  # False: the file may be absent or have no rows
+    required: bool  # False: the file may be absent or have only its header
     month_columns: tuple[str, ...]  # dates normalised to the first of the month
+    summable: bool = False  # rows sharing a key may be order lines that add up to the month's figure
 
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in [
-        TableSpec("sales_history", SalesHistory, True, ("period",)),
+        TableSpec("sales_history", SalesHistory, True, ("period",), summable=True),
         TableSpec("products", Products, True, ("end_period",)),
-        TableSpec("prices", Prices, True, ("valid_from",)),
+        TableSpec("prices", Prices, False, ("valid_from",)),
         TableSpec("promotions", Promotions, False, ("period",)),
-        TableSpec("bill_of_resources", BillOfResources, True, ()),
-        TableSpec("capacity", Capacity, True, ("period",)),
-        TableSpec("inventory", Inventory, True, ()),
-        TableSpec("budget", Budget, True, ("period",)),
+        TableSpec("bill_of_resources", BillOfResources, False, ()),
+        TableSpec("capacity", Capacity, False, ("period",), summable=True),
+        TableSpec("inventory", Inventory, False, ()),
+        TableSpec("budget", Budget, False, ("period",), summable=True),
     ]
+}
+
+DEFAULT_STATUS = "active"
+
+#: The default the suite takes when a table or column is absent, in a planner's words (keyed by what is absent;
+#: ``capacity`` stands for bill_of_resources and capacity together: one without the other is a problem).
+ASSUMPTIONS: dict[str, str] = {
+    "prices": "No price list: plans and scenarios are in units; revenue and margin are not computed, "
+              "and the budget is compared in units only.",
+    "unit_cost": "No unit cost in the price list: gross margin is not computed; a lost sale is valued at its price.",
+    "capacity": "No bill of resources or capacity: capacity is not modelled; the supply plan is unconstrained "
+                "(demand is made in its month).",
+    "inventory": "No inventory: opening stock is taken as 0 for every SKU.",
+    "budget": "No budget: the plan's value is shown without a budget comparison.",
+    "promotions": "No promotions: the forecast has no promotion regressor.",
+    "status": "No lifecycle status in products: every SKU is taken as active.",
 }
 
 
 def columns_of(table: str) -> list[str]:
     """Column names of a table, in contract order."""
     return list(TABLES[table].model.to_schema().columns)
+
+
+def required_columns_of(table: str) -> list[str]:
+    """Columns a file of the table must have (the others may be left out)."""
+    return [name for name, col in TABLES[table].model.to_schema().columns.items() if col.required]
+
+
+def key_of(table: str) -> list[str]:
+    """The columns that identify a row of the table (no two rows may share them)."""
+    schema = TABLES[table].model.to_schema()
+    return list(schema.unique or [name for name, col in schema.columns.items() if col.unique])
 
 
 # Result tables written between notebooks (long format, one row per key and period).
