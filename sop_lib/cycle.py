@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import CycleAlreadyPublished, SopError
+from .errors import CycleAlreadyPublished, InputInvalid, ParamsError, SopError
 from .params import CycleParams, load_params
 from .store import Snapshot, Store, parse_cycle
 from .validate import validate_inputs
@@ -89,16 +89,20 @@ def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, forc
             "Pass --force to take a new snapshot and re-run it (the published version is kept under superseded/)."
         )
     folder = inputs_dir or store.inputs_dir
-    validated = validate_inputs(folder, start)
-    return store.write_snapshot(cycle, validated.tables, validated.sources, validated.warnings)
+    validated = validate_inputs(folder, start, report_dir=store.validation_dir)
+    return store.write_snapshot(cycle, validated.tables, validated.sources, validated.warnings,
+                                assumptions=validated.assumptions)
 
 
 def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFrame], params: CycleParams) -> int:
     """Check what planners add to the data before anything runs: the cycle's overrides file against the
-    series and horizon the forecast will have, and every scenario's resources and families. Returns the
-    number of overrides; raises ``OverridesInvalid`` or ``ScenarioError`` (exit code 2) naming each problem."""
+    series and horizon the forecast will have, and every scenario's and overtime entry's resources and
+    families against the data. Returns the number of overrides.
+
+    Raises ``PlannerInputsInvalid`` (exit code 2) listing every problem of the parameters at once, each with
+    the file that set it, followed by the overrides file's problems; or ``OverridesInvalid`` when only the
+    overrides file has problems."""
     from .overrides import validate_overrides
-    from .scenarios import apply_scenario
 
     start = parse_cycle(cycle)
     products = tables["products"]
@@ -107,17 +111,71 @@ def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFram
     skeleton = keys.merge(months, how="cross")
     skeleton["family"] = skeleton["sku"].map(products.set_index("sku")["family"])
     skeleton["forecast"] = 0.0
-    overrides = validate_overrides(store.read_overrides(cycle), skeleton, products,
-                                   source=str(store.overrides_file(cycle)))
-    empty_plan = pd.DataFrame(columns=["sku", "region", "period", "units"])
-    for name, spec in params.scenarios.items():
-        apply_scenario(empty_plan, tables["capacity"], tables["prices"], products, spec, name=name)
-    known = set(tables["capacity"]["resource"]) | set(tables.get("bill_of_resources", pd.DataFrame(
-        columns=["resource"]))["resource"])
-    unknown = sorted(set(params.supply.overtime) - known)
-    if unknown:
-        from .supply import SupplyError
+    overrides_error: InputInvalid | None = None
+    n_overrides = 0
+    try:
+        n_overrides = len(validate_overrides(store.read_overrides(cycle), skeleton, products,
+                                             source=str(store.overrides_file(cycle))))
+    except InputInvalid as exc:
+        overrides_error = exc
+    problems = _parameter_problems(store, cycle, tables, params)
+    if problems:
+        raise PlannerInputsInvalid(problems, overrides_error)
+    if overrides_error is not None:
+        raise overrides_error
+    return n_overrides
 
-        raise SupplyError(f"supply.overtime in params/ names unknown resource(s) {', '.join(unknown)}; the capacity "
-                          f"table and bill of resources know: {', '.join(sorted(known))}.")
-    return len(overrides)
+
+def _parameter_problems(store: Store, cycle: str, tables: dict[str, pd.DataFrame], params: CycleParams) -> list[str]:
+    """Scenario and overtime entries that name resources or families the data does not have."""
+    from .params import param_origin
+
+    def origin(key: str) -> str:
+        return Path(param_origin(store.params_dir, cycle, key)).name
+
+    capacity = tables.get("capacity", pd.DataFrame(columns=["resource"]))
+    routes = tables.get("bill_of_resources", pd.DataFrame(columns=["resource"]))
+    resources = set(capacity["resource"].astype(str))
+    families = set(tables["products"]["family"].astype(str))
+    modelled = len(capacity) > 0
+    problems = []
+    for name, spec in params.scenarios.items():
+        asked = sorted((set(spec.capacity_pct) | set(spec.extra_hours)) - resources)
+        if asked and not modelled:
+            problems.append(f"scenarios.{name} changes the hours of {', '.join(asked)}, but capacity is not modelled "
+                            f"(the data has no capacity table): delete the scenario, or drop it for this cycle with "
+                            f"`remove: [scenarios.{name}]` in params/{cycle}.yaml ({origin(f'scenarios.{name}')})")
+        elif asked:
+            problems.append(f"scenarios.{name} names unknown resource(s) {', '.join(asked)}; the capacity table "
+                            f"knows: {', '.join(sorted(resources))} ({origin(f'scenarios.{name}')})")
+        fams = sorted(set(spec.demand_pct_by_family) - families)
+        if fams:
+            problems.append(f"scenarios.{name}.demand_pct_by_family names unknown famil{'y' if len(fams) == 1 else 'ies'} "
+                            f"{', '.join(fams)}; products know: {', '.join(sorted(families))} "
+                            f"({origin(f'scenarios.{name}.demand_pct_by_family')})")
+    known = resources | set(routes["resource"].astype(str))
+    for fam in sorted(set(params.supply.no_stock_families) - families):
+        problems.append(f"supply.no_stock_families: {fam} is not a product family; products know: "
+                        f"{', '.join(sorted(families))} ({origin('supply.no_stock_families')})")
+    for res in sorted(set(params.supply.no_stock_resources) - known):
+        problems.append(f"supply.no_stock_resources: {res} is not a resource of the bill of resources or capacity "
+                        f"({origin('supply.no_stock_resources')})")
+    for res in sorted(set(params.supply.overtime) - known):
+        where = "capacity is not modelled (no capacity table)" if not modelled else (
+            f"the capacity table and bill of resources know: {', '.join(sorted(known))}")
+        problems.append(f"supply.overtime.{res}: no such resource; {where} ({origin(f'supply.overtime.{res}')})")
+    return problems
+
+
+class PlannerInputsInvalid(ParamsError):
+    """Parameters that contradict the data (and, with them, the overrides file's problems), listed at once."""
+
+    def __init__(self, problems: list[str], overrides: InputInvalid | None = None) -> None:
+        self.problems = problems
+        self.overrides = overrides
+        n = len(problems)
+        text = (f"The parameters have {n} problem{'s' if n != 1 else ''} with this cycle's data; nothing was run.\n"
+                + "\n".join(f"  {p}" for p in problems))
+        if overrides is not None:
+            text += "\n\n" + str(overrides)
+        super().__init__(text)

@@ -78,6 +78,35 @@ class Snapshot:
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
 
+    # --- what the extract had (optional tables it lacked are empty; the manifest lists the defaults taken) --
+    def has(self, name: str) -> bool:
+        """The snapshot holds rows of input table ``name`` (False for an optional table the extract lacked)."""
+        return name in self.tables and len(self.tables[name]) > 0
+
+    @property
+    def priced(self) -> bool:
+        """There is a price list: money can be computed (else plans are in units)."""
+        return self.has("prices")
+
+    @property
+    def costed(self) -> bool:
+        """The price list has unit costs: margins can be computed."""
+        return self.priced and bool(self.tables["prices"]["unit_cost"].notna().all())
+
+    @property
+    def capacity_modelled(self) -> bool:
+        """Both a bill of resources and capacity: load can be checked against hours (else unconstrained)."""
+        return self.has("bill_of_resources") and self.has("capacity")
+
+    @property
+    def budgeted(self) -> bool:
+        return self.has("budget")
+
+    @property
+    def assumptions(self) -> list[dict[str, Any]]:
+        """Defaults taken for tables or columns the extract did not have (``table``, ``assumption``)."""
+        return list(self.manifest.get("assumptions", []))
+
 
 class Store:
     """Paths and file I/O under one root."""
@@ -93,6 +122,11 @@ class Store:
     @property
     def inputs_dir(self) -> Path:
         return self.root / "inputs"
+
+    @property
+    def validation_dir(self) -> Path:
+        """Where the full list of a failed validation's problems is written (``problems-<time>.csv``)."""
+        return self.root / "data" / "validation"
 
     @property
     def reports_dir(self) -> Path:
@@ -216,10 +250,19 @@ class Store:
 
     # --- snapshot ----------------------------------------------------------------------------
     def write_snapshot(
-        self, cycle: str, tables: dict[str, pd.DataFrame], sources: dict[str, Path | None], warnings: pd.DataFrame
+        self,
+        cycle: str,
+        tables: dict[str, pd.DataFrame],
+        sources: dict[str, Path | None],
+        warnings: pd.DataFrame,
+        assumptions: list[dict[str, str]] | None = None,
     ) -> Snapshot:
-        """Freeze validated tables as Parquet plus a manifest (SHA-256 per file, rows, capture time).
+        """Freeze validated tables as Parquet plus a manifest (SHA-256 per file, rows, capture time, warnings,
+        and the ``assumptions``: defaults taken for what the extract did not have). Each table's entry says
+        whether the extract had it (``present``: False for an optional table with no file or only a header).
         Written to a temporary folder and moved into place in one step."""
+        from .contract import TABLES  # here, not at the top: pandera is only needed when a snapshot is taken
+
         final = self.snapshot_dir(cycle)
         tmp = final.with_name(f".snapshot-{os.getpid()}-{dt.datetime.now():%H%M%S%f}")
         tmp.mkdir(parents=True)
@@ -235,6 +278,8 @@ class Store:
                 "columns": list(tables[name].columns),
                 "source": str(src) if src else None,
                 "source_sha256": sha256_file(src) if src else None,
+                # an optional table validates to no rows only when the extract did not have it
+                "present": bool(len(tables[name])) or name not in TABLES or TABLES[name].required,
             }
         fingerprint = hashlib.sha256("".join(entries[n]["sha256"] for n in sorted(entries)).encode()).hexdigest()
         manifest = {
@@ -243,6 +288,7 @@ class Store:
             "fingerprint": fingerprint,
             "tables": entries,
             "warnings": warnings.to_dict(orient="records"),
+            "assumptions": [dict(a) for a in assumptions or []],
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
         if final.exists():

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from sop_lib.demo import write_demo_inputs
+from sop_lib.demo.project import ensure_demo_project
 from sop_lib.errors import InputInvalid
 from sop_lib.validate import validate_inputs
 
@@ -43,7 +44,8 @@ def tree(root: Path) -> dict[str, bytes]:
 
 def assert_nothing_written(root: Path, before: dict[str, bytes]) -> None:
     """No snapshot, run, published result or report; every file that was there is byte for byte the same.
-    An empty run-lock file under data/.locks/ is the only thing allowed to appear."""
+    An empty run-lock file under data/.locks/ and the list of problems under data/validation/ (every problem,
+    as CSV) are the only things allowed to appear."""
     for folder in ("snapshot", "runs", "published", "scratch"):
         rel = f"data/cycles/{CYCLE}/{folder}"
         if not any(k.startswith(rel + "/") for k in before):  # a folder made by the test itself may stay
@@ -52,7 +54,8 @@ def assert_nothing_written(root: Path, before: dict[str, bytes]) -> None:
     after = tree(root)
     assert {k: after.get(k) for k in before} == before  # inputs and params unchanged
     new = {k: v for k, v in after.items() if k not in before}
-    assert all(k.startswith("data/.locks/") and v == b"" for k, v in new.items()), sorted(new)
+    assert all((k.startswith("data/.locks/") and v == b"") or (k.startswith("data/validation/problems-")
+                                                                and k.endswith(".csv")) for k, v in new.items()), sorted(new)
 
 
 def lines_of(path: Path) -> list[str]:
@@ -77,8 +80,9 @@ def drop_column(path: Path, column: str) -> None:
 def problem_rows(problems: pd.DataFrame) -> list[tuple[str, int | None, str, str, str]]:
     """The problem table as plain tuples (file, row, column, problem, value), sorted; no row → None."""
     return sorted(
-        (str(r.file), None if pd.isna(r.row) else int(r.row), str(r.column), str(r.problem), str(r.value))
-        for r in problems.itertuples(index=False)
+        ((str(r.file), None if pd.isna(r.row) else int(r.row), str(r.column), str(r.problem), str(r.value))
+         for r in problems.itertuples(index=False)),
+        key=lambda p: (p[0], p[1] is not None, p[1] or 0, *p[2:]),
     )
 
 
@@ -102,8 +106,8 @@ def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def root(tmp_path: Path, demo_inputs: Path) -> Path:
-    """A project folder with the repository's parameters and a valid extract in inputs/."""
-    shutil.copytree(PROJECT / "params", tmp_path / "params")
+    """A project folder with the demo company's parameters and a valid extract in inputs/."""
+    ensure_demo_project(tmp_path)
     shutil.copytree(demo_inputs, tmp_path / "inputs")
     return tmp_path
 
@@ -114,8 +118,8 @@ Expected = list[tuple[str, int | None, str, str]]  # file, row, column, problem
 
 
 def _missing_column(inputs: Path) -> Expected:
-    drop_column(inputs / "prices.csv", "unit_cost")
-    return [("prices.csv", None, "unit_cost", "required column is missing")]
+    drop_column(inputs / "prices.csv", "unit_price")  # (unit_cost may be left out: test_contract_optional.py)
+    return [("prices.csv", None, "unit_price", "required column is missing")]
 
 
 def _unparsable_date(inputs: Path) -> Expected:
@@ -155,16 +159,16 @@ def _empty_file(inputs: Path) -> Expected:
 
 
 def _header_only(inputs: Path) -> Expected:
-    path = inputs / "inventory.csv"
+    path = inputs / "sales_history.csv"  # a required table (an optional one with only its header is absent)
     path.write_text(lines_of(path)[0], encoding="utf-8")
-    return [("inventory.csv", None, "", "file has no data rows")]
+    return [("sales_history.csv", None, "", "file has no data rows")]
 
 
 def _problems_in_three_files(inputs: Path) -> Expected:
-    drop_column(inputs / "prices.csv", "unit_cost")
+    drop_column(inputs / "prices.csv", "unit_price")
     set_cell(inputs / "capacity.csv", 5, "available_hours", "lots")
     set_cell(inputs / "budget.csv", 2, "period", "")
-    return [("prices.csv", None, "unit_cost", "required column is missing"),
+    return [("prices.csv", None, "unit_price", "required column is missing"),
             ("capacity.csv", 5, "available_hours", "not a number"),
             ("budget.csv", 2, "period", "value is missing")]
 
@@ -226,7 +230,7 @@ def test_valid_folder_passes_validate(root: Path) -> None:
     before = tree(root)
     proc = sop("validate", "--cycle", CYCLE, "--root", str(root))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("OK: 8 tables,") and f"valid for cycle {CYCLE}" in proc.stdout
+    assert proc.stdout.startswith("OK: 8 of 8 tables given,") and f"valid for cycle {CYCLE}" in proc.stdout
     assert_nothing_written(root, before)
 
 
@@ -334,3 +338,230 @@ def test_planner_inputs_are_checked_before_anything_runs(root: Path) -> None:
                                               encoding="utf-8")
     proc = sop("validate", "--cycle", "2026-11", "--root", str(root))
     assert proc.returncode == 2 and "Welding" in proc.stderr
+
+
+# --- messages a planner can act on (small hand-written extracts, no subprocess) -----------------------------
+
+START = pd.Timestamp("2026-11-01")
+PRODUCTS_AB = "sku,family\nA,Juice\nB,Juice\nC,Juice\n"
+
+
+def small_extract(folder: Path, sales: str, products: str = PRODUCTS_AB) -> Path:
+    """sales_history.csv and products.csv only (every other table is optional)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sales_history.csv").write_text(sales, encoding="utf-8")
+    (folder / "products.csv").write_text(products, encoding="utf-8")
+    return folder
+
+
+def invalid(inputs: Path, **kwargs: object) -> InputInvalid:
+    with pytest.raises(InputInvalid) as info:
+        validate_inputs(inputs, START, **kwargs)  # type: ignore[arg-type]
+    assert "Traceback" not in str(info.value)
+    return info.value
+
+
+def retailer_sales(n_days: int, fmt: str, first: str = "2011-01-13") -> str:
+    """3 SKUs a day for ``n_days`` days from ``first``, dates written with ``fmt``: 3 × n_days rows."""
+    days = pd.date_range(first, periods=n_days, freq="D")
+    lines = [f"{d.strftime(fmt)},{sku},North,{i % 7}" for i, d in enumerate(days) for sku in "ABC"]
+    return "period,sku,region,units\n" + "\n".join(lines) + "\n"
+
+
+def test_a_date_column_in_dd_mm_yy_is_one_problem_naming_the_format(tmp_path: Path) -> None:
+    """The retailer's case: 300 rows dated dd/mm/yy give one problem, not 300 "not a date" and 300
+    "duplicate key" (each day's 3 rows would share a key if their unreadable dates counted)."""
+    error = invalid(small_extract(tmp_path / "inputs", retailer_sales(100, "%d/%m/%y")))
+    assert problem_rows(error.problems) == [(
+        "sales_history.csv", 2, "period",
+        "300 dates are not YYYY-MM-DD: they look like DD/MM/YY (e.g. '13/01/11', first at row 2). Write them as "
+        "YYYY-MM-DD, or import the file with `sop import` and `date_format: \"%d/%m/%y\"` in mapping.yaml",
+        "13/01/11")]
+
+
+def test_ambiguous_dates_name_both_formats(tmp_path: Path) -> None:
+    sales = retailer_sales(10, "%d/%m/%y", first="2011-02-01")  # 01/02/11 … 10/02/11: no day above 12
+    problem = problem_rows(invalid(small_extract(tmp_path / "inputs", sales)).problems)
+    assert len(problem) == 1
+    text = problem[0][3]
+    assert text.startswith("30 dates are not YYYY-MM-DD: they look like DD/MM/YY or MM/DD/YY (the values do not "
+                           "tell which)")
+    assert '`date_format: "%d/%m/%y"` or `date_format: "%m/%d/%y"`' in text
+
+
+def test_a_few_odd_dates_among_iso_dates_stay_one_problem_each(tmp_path: Path) -> None:
+    # 10 months × SKUs A, B, C (rows 2-31); row 4 is (2025-02, A), row 10 (2025-04, A)
+    lines = [f"2025-{m:02d}-01,{sku},North,1" for m in range(1, 11) for sku in "ABC"]
+    lines[4 - 2] = "13/02/2025,A,North,1"
+    lines[10 - 2] = "2025-04-31,A,North,1"
+    sales = "period,sku,region,units\n" + "\n".join(lines) + "\n"
+    assert problem_rows(invalid(small_extract(tmp_path / "inputs", sales)).problems) == [
+        ("sales_history.csv", 4, "period", "not a date (expected YYYY-MM or YYYY-MM-DD)", "13/02/2025"),
+        ("sales_history.csv", 10, "period", "not a date (expected YYYY-MM or YYYY-MM-DD)", "2025-04-31")]
+
+
+def test_order_lines_give_the_aggregate_hint_once(tmp_path: Path) -> None:
+    # rows 2-7: A on six days of 2026-09; rows 8-13: B the same; rows 14-15: A twice on 2026-08-01;
+    # row 16: B on 2026-08-01 (alone). 12 rows share a month, 2 share a day: 14 rows share a key.
+    days = [f"2026-09-0{d}" for d in range(1, 7)]
+    rows = [f"{d},A,North,1" for d in days] + [f"{d},B,North,1" for d in days]
+    rows += ["2026-08-01,A,North,1", "2026-08-01,A,North,2", "2026-08-01,B,North,1"]
+    error = invalid(small_extract(tmp_path / "inputs", "period,sku,region,units\n" + "\n".join(rows) + "\n"))
+    found = problem_rows(error.problems)
+    hint = ("14 rows share a (period, sku, region) with another row: if the extract has one row per order line, "
+            "sum them to months with `aggregate: sum` in mapping.yaml (`sop import`)")
+    assert [r for r in found if r[1] is None] == [("sales_history.csv", None, "period, sku, region", hint, "")]
+    assert len(found) == 15
+    same_day = [r[1] for r in found if r[3] == "duplicate key: another row has the same (period, sku, region)"]
+    assert same_day == [14, 15]
+    assert [r[1] for r in found if r[3] == "duplicate key once dates are read as months"] == list(range(2, 14))
+    assert error.problems["row"].isna().tolist()[0]  # the hint comes first in its file
+
+
+def test_two_duplicate_rows_give_no_order_line_hint(tmp_path: Path) -> None:
+    sales = "period,sku,region,units\n2026-09,A,North,1\n2026-09,A,North,2\n2026-09,B,North,1\n"
+    found = problem_rows(invalid(small_extract(tmp_path / "inputs", sales)).problems)
+    assert [r[1] for r in found] == [2, 3]
+
+
+def test_problems_are_sorted_by_file_then_row_whole_file_first(tmp_path: Path) -> None:
+    sales = "period,sku,region,units\n2026-09,A,North,-1\n2026-09,B,North,2\n2026-09,C,North,-3\n"
+    products = "sku,status\nA,active\nB,gone\n"
+    error = invalid(small_extract(tmp_path / "inputs", sales, products))
+    assert [(f, None if pd.isna(r) else r, c) for f, r, c, *_ in error.problems.itertuples(index=False)] == [
+        ("products.csv", None, "family"), ("products.csv", 3, "status"),
+        ("sales_history.csv", 2, "units"), ("sales_history.csv", 4, "units")]
+
+
+def test_many_problems_start_with_a_summary_and_the_full_list_goes_to_csv(tmp_path: Path) -> None:
+    # 35 negative units in sales_history.csv (rows 2-36, units -1 … -35) and an unknown status in products.csv
+    # (row 3): 36 problems; sorted, products.csv comes first, so the first 30 are it and sales rows 2-30
+    lines = [f"2026-{1 + i // 3:02d},{'ABC'[i % 3]},North,-{i + 1}" for i in range(35)]
+    sales = "period,sku,region,units\n" + "\n".join(lines) + "\n"
+    products = "sku,family,status\nA,Juice,active\nB,Juice,gone\nC,Juice,new\n"
+    error = invalid(small_extract(tmp_path / "inputs", sales, products), report_dir=tmp_path / "data" / "validation")
+    text = str(error)
+    assert "have 36 problems in 2 files" in text
+    summary, detail = text.index("Summary by file, column and problem:"), text.index("The first 30 problems:")
+    assert summary < detail
+    assert re.search(r"^products\.csv\s+status\s+1\s+3\s+must be one of \['active', 'new', 'phase_out'\] "
+                     r"\(e\.g\. gone\)$", text, re.MULTILINE)
+    assert re.search(r"^sales_history\.csv\s+units\s+35\s+2\s+must be ≥ 0 \(e\.g\. -1\)$", text, re.MULTILINE)
+    detail_lines = text[detail:].splitlines()[2:-1]  # after the title and the header, before the last line
+    assert len(detail_lines) == 30
+    assert problem_line("products.csv", 3, "status", "must be one of").search(detail_lines[0])
+    assert problem_line("sales_history.csv", 30, "units", "must be ≥ 0 (value: -29)").search(detail_lines[-1])
+    assert not problem_line("sales_history.csv", 31, "units", "must be ≥ 0").search(text)
+    path = error.report_path
+    assert path is not None and path.parent == tmp_path / "data" / "validation"
+    assert re.fullmatch(r"problems-\d{8}T\d{6}\.csv", path.name)
+    assert text.rstrip().endswith(f"The full list (36 problems) is in {path}.")
+    written = pd.read_csv(path, encoding="utf-8-sig")
+    assert list(written.columns) == ["file", "row", "column", "problem", "value"] and len(written) == 36
+    assert written["row"].tolist() == [3, *range(2, 37)]
+
+
+def test_write_report_names_the_file_in_the_message(tmp_path: Path) -> None:
+    problems = pd.DataFrame([{"file": "a.csv", "row": 2, "column": "x", "problem": "value is missing", "value": ""}])
+    error = InputInvalid(problems, "inputs")
+    assert error.report_path is None and "The list is also in" not in str(error)
+    path = error.write_report(tmp_path / "new" / "folder" / "p.csv")
+    assert path.exists() and error.report_path == path and f"The list is also in {path}." in str(error)
+
+
+def test_a_latin1_csv_is_one_problem_saying_how_to_save_it(tmp_path: Path) -> None:
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    (inputs / "products.csv").write_bytes("sku,family,description\nA,Juice,Jus d'orange pressé\n".encode("latin-1"))
+    found = problem_rows(invalid(inputs).problems)
+    assert len(found) == 1 and found[0][:3] == ("products.csv", None, "")
+    assert found[0][3].startswith("not UTF-8 (it reads as latin-1 / cp1252: line 2 has 'A,Juice,Jus d'orange press")
+    assert found[0][3].endswith("save it as 'CSV UTF-8' from Excel, or import it with `sop import` and "
+                                "`encoding: latin-1` in mapping.yaml")
+
+
+def test_a_utf8_csv_from_excel_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    (inputs / "products.csv").write_text(PRODUCTS_AB, encoding="utf-8-sig")
+    assert validate_inputs(inputs, START).tables["products"]["sku"].tolist() == ["A", "B", "C"]
+
+
+def test_a_semicolon_csv_is_one_problem_not_every_column_missing(tmp_path: Path) -> None:
+    sales = "period;sku;region;units\n2026-09;A;North;1,5\n"
+    found = problem_rows(invalid(small_extract(tmp_path / "inputs", sales)).problems)
+    assert found == [("sales_history.csv", None, "", "the file looks separated by ';' (semicolons), not commas "
+                      "(header: 'period;sku;region;units'): save it comma-separated or set `separator: \";\"` in "
+                      "mapping.yaml (`sop import`)", "")]
+
+
+def test_excel_data_on_another_sheet_is_named(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    (inputs / "products.csv").unlink()
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes.append(["note"])
+    notes.append(["exported from the ERP"])
+    data = book.create_sheet("Product master")
+    for row in (["sku", "family"], ["A", "Juice"]):
+        data.append(row)
+    book.save(inputs / "products.xlsx")
+    found = problem_rows(invalid(inputs).problems)
+    assert found == [("products.xlsx (sheet 'Notes')", None, "", "columns sku, family are on sheet 'Product "
+                      "master', not on the first sheet 'Notes' that was read: put the data on the first sheet or "
+                      "import it with `sop import` and `sheet: \"Product master\"` in mapping.yaml", "")]
+    # the data on the first sheet: read, and problems name the sheet
+    book.move_sheet("Product master", offset=-1)
+    data.append(["B", ""])
+    book.save(inputs / "products.xlsx")
+    assert problem_rows(invalid(inputs).problems) == [
+        ("products.xlsx (sheet 'Product master')", 3, "family", "value is missing", "")]
+
+
+def test_parquet_dates_and_decimals_from_sql_exports_validate(tmp_path: Path) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    inputs = small_extract(tmp_path / "inputs", "")
+    (inputs / "sales_history.csv").unlink()
+    table = pa.table({
+        "period": pa.array([dt.date(2026, 8, 1), dt.date(2026, 9, 15), None], type=pa.date32()),
+        "sku": ["A", "B", "C"], "region": ["North"] * 3,
+        "units": pa.array([Decimal("10.50"), Decimal("3.00"), Decimal("1.25")], type=pa.decimal128(10, 2)),
+    })
+    pq.write_table(table.slice(0, 2), inputs / "sales_history.parquet")
+    sales = validate_inputs(inputs, START).tables["sales_history"]
+    assert sales["period"].tolist() == [pd.Timestamp("2026-08-01"), pd.Timestamp("2026-09-01")]
+    assert sales["units"].dtype == "float64" and sales["units"].tolist() == [10.5, 3.0]
+    pq.write_table(table, inputs / "sales_history.parquet")  # a missing date: row 3 (Parquet rows from 1)
+    assert problem_rows(invalid(inputs).problems) == [("sales_history.parquet", 3, "period", "value is missing", "")]
+
+
+@pytest.mark.parametrize(("table", "text", "column"), [
+    ("sales_history", "period,sku,units\n2026-09,A,1\n2026-09,A,2\n", "region"),
+    ("products", "family,status\nJuice,active\n", "sku"),
+])
+def test_a_missing_key_column_is_a_problem_not_a_traceback(tmp_path: Path, table: str, text: str,
+                                                           column: str) -> None:
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    (inputs / f"{table}.csv").write_text(text, encoding="utf-8")
+    assert problem_rows(invalid(inputs).problems) == [(f"{table}.csv", None, column, "required column is missing", "")]
+
+
+def test_a_missing_key_column_of_an_optional_table_is_a_problem(tmp_path: Path) -> None:
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    (inputs / "inventory.csv").write_text("on_hand\n5\n", encoding="utf-8")
+    assert problem_rows(invalid(inputs).problems) == [("inventory.csv", None, "sku", "required column is missing", "")]
+
+
+def test_a_missing_inputs_folder_is_one_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "no-such-folder"
+    error = invalid(folder)
+    assert problem_rows(error.problems) == [("no-such-folder/", None, "", f"the inputs folder {folder} does not exist: put "
+                                             "the extract's files there (sales_history and products at least), or "
+                                             "pass --inputs DIR", "")]
+    assert "have 1 problem in 1 file" in str(error)
