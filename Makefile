@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: create the venv, install, run three cycles of the demo company, print where the pack is
+## demo: create the venv, install, run three cycles of the demo company in this folder (its own project:
+## the demo's parameters are written to params/ on the first run), print where the pack is
 demo: $(STAMP)
-	$(BIN)/sop demo
+	$(BIN)/sop demo --root .
 
 ## test: the whole suite (unit, validation, notebooks through papermill, headless Chromium)
 test: $(STAMP)
@@ -40,3 +41,4 @@ lab: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data inputs reports/[0-9]* reports/_* reports/.staging-* reports/index.html
+	if [ -f .sop-demo ]; then rm -rf params/*.yaml params/overrides .sop-demo; fi

@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from sop_lib.demo import write_demo_inputs
+from sop_lib.demo.project import ensure_demo_project
 from sop_lib.pack import run_cycle
 from sop_lib.store import Store
 
@@ -39,7 +40,7 @@ def main() -> None:
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="sop-bench-"))
-    shutil.copytree(PROJECT / "params", tmp / "params")
+    ensure_demo_project(tmp)
     store = Store(tmp)
     rows = []
     try:

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sop_lib.demo import generate_demo_company
+from sop_lib.demo.project import DEMO_PARAMS
 from sop_lib.finance import prices_for
 from sop_lib.params import SupplyParams, load_params
 from sop_lib.supply import built_ahead_units, demand_at_risk, plan_supply
@@ -129,7 +130,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
-    params = load_params(PROJECT / "params", f"{START:%Y-%m}").supply
+    params = load_params(DEMO_PARAMS, f"{START:%Y-%m}").supply
     demo = demo_case(args.months)
     synthetic = synthetic_case(args.skus, args.months, args.seed)
     plan_supply(**synthetic_case(20, 3, args.seed), params=params)  # warm-up: imports, first solver call

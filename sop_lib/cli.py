@@ -7,11 +7,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .errors import SopError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 app = typer.Typer(
     help="S&OP workbook suite: snapshot the month's data, run the four workbooks, publish the HTML pack.",
@@ -34,23 +37,36 @@ def _echo(msg: str) -> None:
     typer.echo(msg)
 
 
-@app.command()
-def validate(cycle: CycleOpt, inputs: InputsOpt = None, root: RootOpt = None) -> None:
-    """Check the input files against the data contract (and the cycle's parameters) without writing anything."""
+def _validate_for_cycle(store: Store, inputs_dir: Path, cycle: str) -> None:
+    """Validate ``inputs_dir`` and the planners' inputs for ``cycle`` and say what passed, which defaults the
+    data makes the pack take, and the warnings. Problems raise (exit 2); the full list goes to data/validation/."""
     from .cycle import check_planner_inputs
     from .params import load_params
-    from .store import Store, parse_cycle
+    from .store import parse_cycle
     from .validate import validate_inputs
 
-    store = Store(root)
     params = load_params(store.params_dir, cycle)
-    result = validate_inputs(inputs or store.inputs_dir, parse_cycle(cycle))
+    result = validate_inputs(inputs_dir, parse_cycle(cycle), report_dir=store.validation_dir)
     n_overrides = check_planner_inputs(store, cycle, result.tables, params)
+    given = [n for n, t in result.tables.items() if len(t)]
     rows = sum(len(t) for t in result.tables.values())
-    _echo(f"OK: {len(result.tables)} tables, {rows:,} rows valid for cycle {cycle}; {n_overrides} override(s) in "
-          f"{store.overrides_file(cycle)}; {len(params.scenarios)} scenario(s).")
+    _echo(f"OK: {len(given)} of {len(result.tables)} tables given, {rows:,} rows valid for cycle {cycle}; "
+          f"{n_overrides} override(s) in {store.overrides_file(cycle)}; {len(params.scenarios)} scenario(s).")
+    if result.assumptions:
+        _echo("Defaults taken (listed in the pack too):\n" + "\n".join(
+            f"  {a['table']}: {a['assumption']}" for a in result.assumptions))
     if len(result.warnings):
         _echo(f"{len(result.warnings)} warning(s):\n" + result.warnings.fillna("").to_string(index=False))
+
+
+@app.command()
+def validate(cycle: CycleOpt, inputs: InputsOpt = None, root: RootOpt = None) -> None:
+    """Check the input files against the data contract (and the cycle's parameters) without writing anything
+    but, when there are problems, their full list in data/validation/."""
+    from .store import Store
+
+    store = Store(root)
+    _validate_for_cycle(store, inputs or store.inputs_dir, cycle)
 
 
 @app.command()
@@ -123,20 +139,58 @@ def forecast(
 
 
 @app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="the new project folder (created if missing)")],
+    company: Annotated[str, typer.Option(help="the company's name, shown on every page")] = "Our company",
+    currency: Annotated[str, typer.Option(help="currency of prices and budget, e.g. EUR, GBP, USD")] = "EUR",
+) -> None:
+    """Start a project of your own: neutral params/defaults.yaml (every key commented), header-only input
+    templates in inputs/, a commented mapping.yaml for `sop import`, and a README of the folder."""
+    from .project import init_project
+
+    written = init_project(folder, company, currency)
+    root = folder.expanduser().resolve()
+    _echo(f"New S&OP project for {company} in {root} ({len(written)} files):")
+    for path in written:
+        _echo(f"  {path.relative_to(root)}")
+    _echo(f"\nNext: describe your extract in {root / 'mapping.yaml'}, then\n"
+          f"  sop import --root {root} --cycle YYYY-MM\n  sop run --root {root} --cycle YYYY-MM")
+
+
+def _demo_root(root: Path | None) -> Path:
+    """Where the demo runs: ``--root``, else ``$SOP_HOME``, else the project above the working directory, else
+    the working directory itself."""
+    from .errors import SopError
+    from .store import find_root
+
+    if root is not None:
+        return root.expanduser().resolve()
+    try:
+        return find_root(None)
+    except SopError:
+        return Path.cwd().resolve()
+
+
+@app.command()
 def demo(
     root: RootOpt = None,
     cycles: Annotated[str, typer.Option(help="comma-separated cycles to run in order")] = "2026-09,2026-10,2026-11",
     skus: Annotated[int, typer.Option(help="number of SKUs of the demo company")] = 56,
     inputs_only: Annotated[bool, typer.Option(help="only write the demo inputs of the last cycle")] = False,
 ) -> None:
-    """Run the built-in demo company: for each cycle, write its extract to <root>/inputs/ and run the
-    cycle (replacing earlier demo runs of those cycles). Prints where the newest pack is."""
+    """Run the built-in demo company in a project of its own (made on the first run, with the demo's
+    parameters): for each cycle, write its extract to <root>/inputs/ and run the cycle (replacing earlier demo
+    runs of those cycles). Prints where the newest pack is. Refuses a project that is not the demo's."""
     from .demo import write_demo_inputs
     from .demo.meeting import hold_demo_meeting
+    from .demo.project import ensure_demo_project
     from .pack import run_cycle
     from .store import Store
 
-    store = Store(root)
+    folder = _demo_root(root)
+    if ensure_demo_project(folder):
+        _echo(f"Demo project made in {folder} (the demo company's parameters in params/)")
+    store = Store(folder)
     wanted = [c.strip() for c in cycles.split(",") if c.strip()]
     last = None
     for i, cycle in enumerate(wanted):
@@ -283,6 +337,44 @@ def status(root: RootOpt = None) -> None:
         snap = store.read_snapshot(c, verify=False)
         state = "published" if store.is_published(c) else "not published"
         _echo(f"{c}  snapshot {snap.short_fingerprint}  {state}")
+
+
+@app.command("import")
+def import_(
+    mapping: Annotated[
+        Path | None, typer.Option("--map", help="the mapping file (default: <root>/mapping.yaml); docs/import.md")
+    ] = None,
+    cycle: Annotated[
+        str | None,
+        typer.Option("--cycle", "-c", help="validate for this cycle, YYYY-MM (default: the month after the last "
+                                           "sales month)"),
+    ] = None,
+    root: RootOpt = None,
+    inputs: InputsOpt = None,
+) -> None:
+    """Turn your own extracts (order lines, Excel, Parquet, a database) into the contract's input files as the
+    mapping file says, then validate them as `sop validate` does. Nothing is written if a table has a problem."""
+    from .errors import ParamsError
+    from .importer import build_tables, load_mapping, write_inputs
+    from .importer.write import cycle_after_sales
+    from .store import Store, parse_cycle
+
+    store = Store(root)
+    if cycle is not None:
+        parse_cycle(cycle)  # a malformed --cycle stops before anything is written
+    mapping_file = (mapping or store.root / "mapping.yaml").expanduser().resolve()
+    inputs_dir = inputs or store.inputs_dir
+    result = build_tables(load_mapping(mapping_file), mapping_file.parent, echo=_echo)
+    _echo("")
+    write_inputs(result, inputs_dir, echo=_echo)
+    chosen = cycle or cycle_after_sales(result, inputs_dir)
+    if chosen is None:
+        raise ParamsError(f"The inputs were written, but {inputs_dir} has no sales_history with months to tell "
+                          "the cycle: pass --cycle YYYY-MM to validate them.")
+    _echo(f"\nValidating the inputs in {inputs_dir} for cycle {chosen} …")
+    if cycle is None:
+        _echo(f"(cycle {chosen}: the month after the last sales month; pass --cycle to choose)")
+    _validate_for_cycle(store, inputs_dir, chosen)
 
 
 def main() -> None:

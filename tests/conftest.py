@@ -19,9 +19,10 @@ HOSTILE = """<script>document.title='pwned'</script><img src=x onerror="document
 
 
 def make_root(base: Path, with_notebooks: bool = False) -> Path:
-    """An empty S&OP project folder: the repository's params (and notebooks if asked)."""
-    base.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(PROJECT / "params", base / "params")
+    """An empty project of the demo company: its parameters (and the repository's notebooks if asked)."""
+    from sop_lib.demo.project import ensure_demo_project
+
+    ensure_demo_project(base)
     if with_notebooks:
         shutil.copytree(PROJECT / "notebooks", base / "notebooks")
     return base

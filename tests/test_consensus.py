@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 from sop_lib.consensus import apply_overrides, consensus_waterfall, override_summary
+from sop_lib.demo.project import DEMO_PARAMS
 from sop_lib.errors import InputInvalid
 from sop_lib.overrides import OVERRIDE_COLUMNS, validate_overrides
 from sop_lib.report import waterfall_chart
@@ -306,7 +307,7 @@ def test_the_sample_overrides_file_fits_the_demo_company(n_skus: int) -> None:
     series = tables["sales_history"][["sku", "region"]].drop_duplicates().merge(tables["products"][["sku", "family"]])
     months = pd.date_range("2026-11-01", "2028-04-01", freq="MS")  # cycle + 18 months
     statistical = series.merge(pd.DataFrame({"period": months}), how="cross").assign(forecast=1000.0)
-    raw = Store(PROJECT).read_overrides("2026-11")
+    raw = Store(DEMO_PARAMS.parent).read_overrides("2026-11")  # the demo project's params/ as sop demo writes it
     overrides = validate_overrides(raw, statistical, tables["products"])
     assert len(overrides) >= 3 and overrides["owner"].nunique() >= 2
     _, adjustments = apply_overrides(statistical, overrides)
