@@ -32,6 +32,8 @@ DataFrame out.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -247,6 +249,27 @@ def _family_bridge(base: pd.DataFrame, new: pd.DataFrame, item: str, keys: list[
     cols = [*keys, "family", "period", "measure", "effect", "amount"]
     out = pd.concat([monthly[cols], totals[cols]], ignore_index=True)
     return _sort(out, [*keys, "family", "period"])
+
+
+def empty_bridge() -> pd.DataFrame:
+    """A bridge with no rows (the columns of :func:`budget_bridge`): what a workbook saves when the data
+    cannot give one (no price list, no budget), so no earlier run's bridge is read in its place."""
+    return pd.DataFrame({"family": pd.Series(dtype=object), "period": pd.Series(dtype="datetime64[ns]"),
+                         "measure": pd.Series(dtype=object), "effect": pd.Series(dtype=object),
+                         "amount": pd.Series(dtype=float)})
+
+
+def revenue_only(bridge_fn: Any, *frames: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    """``bridge_fn`` (:func:`budget_bridge`, :func:`plan_bridge`, :func:`actual_bridge`) for a price list
+    without unit costs: the revenue measure only. Its effects use prices alone, so unknown costs (``cogs``
+    NaN, taken as 0 here) cannot reach it; the gross-margin rows, which would need them, are left out."""
+    filled = [f.assign(cogs=f["cogs"].fillna(0.0)) if "cogs" in f.columns else f for f in frames]
+    if "prices" in kwargs or bridge_fn is actual_bridge:
+        filled = [f.assign(unit_cost=f["unit_cost"].fillna(0.0)) if "unit_cost" in f.columns else f for f in filled]
+        kwargs = {k: (v.assign(unit_cost=v["unit_cost"].fillna(0.0)) if isinstance(v, pd.DataFrame)
+                      and "unit_cost" in v.columns else v) for k, v in kwargs.items()}
+    out = bridge_fn(*filled, **kwargs)
+    return out[out["measure"] == "revenue"].reset_index(drop=True)
 
 
 def _covered(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -65,4 +65,5 @@ def capacity_summary(review: pd.DataFrame) -> pd.DataFrame:
             "hours_short": float(g.loc[g["gap_hours"] < 0, "gap_hours"].abs().sum()),
             "mean_utilisation": float(finite["utilisation"].mean()) if len(finite) else np.nan,
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["resource", "peak_utilisation", "peak_month", "months_over_capacity",
+                                       "hours_short", "mean_utilisation"])

@@ -56,7 +56,8 @@ def _validate_for_cycle(store: Store, inputs_dir: Path, cycle: str) -> None:
         _echo("Defaults taken (listed in the pack too):\n" + "\n".join(
             f"  {a['table']}: {a['assumption']}" for a in result.assumptions))
     if len(result.warnings):
-        _echo(f"{len(result.warnings)} warning(s):\n" + result.warnings.fillna("").to_string(index=False))
+        shown = result.warnings.astype({"row": "Int64"}).astype("string").fillna("")
+        _echo(f"{len(result.warnings)} warning(s):\n" + shown.to_string(index=False))
 
 
 @app.command()

@@ -173,15 +173,19 @@ def raise_candidates(
                 "expected_kpi": f"hours_short:{res}", "expected_value": -short,
             })
     if budget_gap is not None and len(budget_gap):
+        # without a price list the plan has no revenue: the gap is in units (finance.budget_gap flags it so)
+        money = bool(budget_gap["gap_revenue"].notna().all())
+        measure, unit = ("revenue", currency) if money else ("units", "units")
         for fam, g in budget_gap[budget_gap["flag"]].groupby("family"):
-            gap = float(g["gap_revenue"].sum())
-            pct = gap / float(g["budget_revenue"].sum()) * 100 if float(g["budget_revenue"].sum()) else float("nan")
-            fam_gap = float(budget_gap.loc[budget_gap["family"] == fam, "gap_revenue"].sum())
+            gap = float(g[f"gap_{measure}"].sum())
+            base = float(g[f"budget_{measure}"].sum())
+            pct = gap / base * 100 if base else float("nan")
+            fam_gap = float(budget_gap.loc[budget_gap["family"] == fam, "gap_revenue"].sum()) if money else 0.0
             rows.append({
                 "key": f"budget:{fam}", "function": "finance",
                 "priority": "high" if abs(pct) > 2 * gap_threshold_pct else "medium",
-                "title": f"{fam}: plan {gap:+,.0f} {currency} against budget in {len(g)} month(s) beyond ±{gap_threshold_pct:g} %",
-                "context": f"Revenue gap {pct:+.1f} % over the flagged months.",
+                "title": f"{fam}: plan {gap:+,.0f} {unit} against budget in {len(g)} month(s) beyond ±{gap_threshold_pct:g} %",
+                "context": f"{measure.capitalize()} gap {pct:+.1f} % over the flagged months.",
                 "options": "accept the gap and re-forecast; demand actions (promotion, price); revise the budget",
                 # below budget, the decision should close the gap; above it, there is nothing to "recover"
                 "expected_kpi": f"revenue_gap:{fam}" if fam_gap < 0 else None,

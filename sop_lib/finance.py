@@ -49,7 +49,8 @@ def budget_gap(plan: pd.DataFrame, budget: pd.DataFrame, threshold_pct: float) -
 
     Gap = plan − budget (positive: plan above budget), in units, revenue and gross margin; ``gap_pct`` =
     revenue gap / budget revenue × 100; ``flag`` when |gap_pct| exceeds ``threshold_pct``, or when the plan has
-    revenue in a month the budget has none.
+    revenue in a month the budget has none. A plan without money (no price list: revenue NaN) is compared in
+    units: ``gap_pct`` = units gap / budget units × 100. Without unit costs the margins are NaN.
     """
     fam = plan.groupby(["family", "period"], as_index=False)[["units", "revenue", "cogs", "gross_margin"]].sum()
     bud = budget.rename(columns={"units": "budget_units", "revenue": "budget_revenue",
@@ -59,9 +60,14 @@ def budget_gap(plan: pd.DataFrame, budget: pd.DataFrame, threshold_pct: float) -
     out["gap_units"] = out["plan_units"] - out["budget_units"]
     out["gap_revenue"] = out["plan_revenue"] - out["budget_revenue"]
     out["gap_margin"] = out["plan_margin"] - out["budget_margin"]
-    out["gap_pct"] = out["gap_revenue"] / out["budget_revenue"].replace(0, np.nan) * 100
-    # money planned where finance budgeted none is a gap whatever the threshold (its % is undefined)
-    out["flag"] = (out["gap_pct"].abs() > threshold_pct) | ((out["budget_revenue"] == 0) & (out["plan_revenue"] != 0))
+    if out["plan_revenue"].notna().all():
+        out["gap_pct"] = out["gap_revenue"] / out["budget_revenue"].replace(0, np.nan) * 100
+        # money planned where finance budgeted none is a gap whatever the threshold (its % is undefined)
+        unbudgeted = (out["budget_revenue"] == 0) & (out["plan_revenue"] != 0)
+    else:  # no price list: the plan has no money, so plan and budget are compared in units
+        out["gap_pct"] = out["gap_units"] / out["budget_units"].replace(0, np.nan) * 100
+        unbudgeted = (out["budget_units"] == 0) & (out["plan_units"] != 0)
+    out["flag"] = (out["gap_pct"].abs() > threshold_pct) | unbudgeted
     cols = ["family", "period", "plan_units", "budget_units", "gap_units", "plan_revenue", "budget_revenue",
             "gap_revenue", "gap_pct", "plan_margin", "budget_margin", "gap_margin", "flag"]
     return out[cols].sort_values(["family", "period"], ignore_index=True)
@@ -78,6 +84,20 @@ def gap_summary(gap: pd.DataFrame) -> pd.DataFrame:
     out["gap_pct"] = out["gap_revenue"] / out["budget_revenue"].replace(0, np.nan) * 100
     flagged = gap.groupby("family")["flag"].sum()
     out["months_flagged"] = out["family"].map(flagged).fillna(gap["flag"].sum()).astype(int)
+    return out
+
+
+def plan_value_summary(plan: pd.DataFrame) -> pd.DataFrame:
+    """Per family over the plan's months (plus an "All families" row): units, revenue, cost of goods, gross
+    margin and margin % of :func:`plan_financials` output — the plan's value when there is no budget to
+    compare it with. Money unknown (no price list or no unit cost) stays unknown (NaN) in the totals."""
+    cols = ["units", "revenue", "cogs", "gross_margin"]
+    fam = _sum_strict(plan, ["family"], cols)
+    total = pd.DataFrame([{"family": "All families", **{c: plan[c].sum(min_count=1) if plan[c].notna().all()
+                                                        else np.nan for c in cols}}])
+    out = pd.concat([fam, total], ignore_index=True)
+    out.insert(1, "months", plan["period"].nunique())
+    out["margin_pct"] = _margin_pct(out)
     return out
 
 
@@ -144,7 +164,10 @@ def constrained_financials(
         on = ["sku", "period"] if "period" in unit_economics.columns else ["sku"]
         econ = unit_economics[[*on, "unit_price", "unit_cost"]]
         priced = rows.merge(econ, on=on, how="left", validate="many_to_one")
-    lacking = priced[priced[["unit_price", "unit_cost"]].isna().any(axis=1)]
+    # a price list without unit costs (every cost missing: a default the data layer listed) leaves margin,
+    # lost margin and stock value unknown; a missing price, or a cost missing for some SKUs only, is an error
+    cost_gaps = priced["unit_cost"].isna() & priced["unit_cost"].notna().any()
+    lacking = priced[priced["unit_price"].isna() | cost_gaps]
     if len(lacking):
         shown = ", ".join(f"{s} {pd.Timestamp(p):%Y-%m}" for s, p in lacking[["sku", "period"]].head(10).itertuples(
             index=False, name=None))

@@ -99,6 +99,7 @@ class Summary:
         return {
             "h": self.headlines, "charts": self.charts, "steps": steps,
             "dq": {"tables": len(manifest["tables"]), "rows": sum(t["rows"] for t in manifest["tables"].values()),
+                   "given": sum(1 for n in manifest["tables"] if self.snapshot.has(n)),
                    "warnings": len(manifest.get("warnings", []))},
             "n_candidates": len(self.candidates), "n_new": int((~self.candidates["key"].isin(self.known)).sum()),
             "n_open": len(self.items), "n_overdue": int(self.items["overdue"].sum()) if len(self.items) else 0,
@@ -111,7 +112,15 @@ class Summary:
             "at_risk": risk.iloc[0].to_dict() if risk is not None else None,
             "bridge": _bridge_total(self.results["budget_bridge"]),
             "built_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "captured_at": manifest["captured_at"],
+            "assumptions": self.snapshot.assumptions, "has": self.coverage,
         }
+
+    @property
+    def coverage(self) -> dict[str, bool]:
+        """What the data lets the pack say: money, margins, capacity, a budget."""
+        snap = self.snapshot
+        return {"prices": snap.priced, "costs": snap.costed, "capacity": snap.capacity_modelled,
+                "budget": snap.budgeted}
 
     def decisions(self) -> dict[str, Any]:
         closed = self.log[self.log["status"] == "closed"].to_dict(orient="records") if len(self.log) else []
@@ -152,7 +161,7 @@ def gather_summary(store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, 
                                   by="scope", level=params.forecast.interval_level,
                                   title="Total demand: actuals and consensus forecast (units)")
         charts.append(_fig_html(fig))
-    if results["capacity_review"] is not None:
+    if results["capacity_review"] is not None and len(results["capacity_review"]):
         charts.append(_fig_html(report.capacity_heatmap(results["capacity_review"])))
 
     fin = params.finance

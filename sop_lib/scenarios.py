@@ -154,6 +154,8 @@ class SupplyOptions:
     params: SupplyParams
     opening_stock: pd.DataFrame
     safety_stock: pd.DataFrame | None = None
+    no_stock: tuple[str, ...] = ()  # SKUs that cannot be held in stock (``supply.no_stock_skus``)
+    unconstrained_ok: bool = False  # capacity is not modelled: SKUs without a route are made as needed
 
 
 def _serve(plan_units: pd.DataFrame, bill_of_resources: pd.DataFrame, capacity: pd.DataFrame, prices: pd.DataFrame,
@@ -166,7 +168,8 @@ def _serve(plan_units: pd.DataFrame, bill_of_resources: pd.DataFrame, capacity: 
 
     econ = prices_for(plan_units[["sku", "period"]].drop_duplicates(), prices)
     lp = plan_supply(plan_units, bill_of_resources, capacity, supply.opening_stock, econ, supply.params,
-                     safety_stock=supply.safety_stock)
+                     safety_stock=supply.safety_stock, no_stock=supply.no_stock,
+                     unconstrained_ok=supply.unconstrained_ok)
     served = lp.plan.rename(columns={"demand": "units", "served": "served_units", "unmet": "unmet_units"})
     costs = lp.cost_totals
     return (served[["sku", "period", "units", "served_units", "unmet_units"]],

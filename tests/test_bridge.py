@@ -411,3 +411,23 @@ def test_bridge_wide_and_the_house_table_show_the_totals() -> None:
         [1300.0, 60.0, -20.0, 100.0, -40.0, 1400.0]]
     html = show_table(wide, {c: "money" for c in ["base", "volume", "mix", "price", "cost", "new"]}).data
     assert "<td style=\"text-align:left;white-space:nowrap\">–</td>" in html  # the total over the months
+
+
+def test_without_unit_costs_only_the_revenue_bridge_is_given_and_it_is_unchanged() -> None:
+    from sop_lib.bridge import budget_bridge, revenue_only
+
+    m = pd.Timestamp("2027-01-01")
+    plan = pd.DataFrame({"family": ["F", "G"], "period": [m, m], "units": [10.0, 30.0], "revenue": [100.0, 150.0],
+                         "cogs": [60.0, 90.0]})
+    budget = pd.DataFrame({"family": ["F", "G"], "period": [m, m], "units": [20.0, 20.0],
+                           "revenue": [200.0, 100.0], "gross_margin": [80.0, 40.0]})
+    full = budget_bridge(plan, budget)
+    rev = revenue_only(budget_bridge, plan.assign(cogs=np.nan), budget)
+    assert set(rev["measure"]) == {"revenue"}
+    expected = full[full["measure"] == "revenue"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(rev, expected)
+    # by hand, All families over the month: budget 300 → plan 250; volume (40 − 40) × 7.5 = 0;
+    # mix: F (10 − 40 × 0.5) × 10 = −100, G (30 − 40 × 0.5) × 5 = +50, so −50; price: F 10 × (10 − 10) = 0,
+    # G 30 × (5 − 5) = 0
+    total = rev[(rev["family"] == "All families") & rev["period"].isna()].set_index("effect")["amount"]
+    assert total[["base", "volume", "mix", "price", "new"]].tolist() == pytest.approx([300, 0, -50, 0, 250])

@@ -525,3 +525,15 @@ def test_without_unit_costs_a_lost_sale_costs_its_price() -> None:
     assert result.plan["unmet"].sum() == pytest.approx(0.0)
     assert result.cost_totals["holding_cost"] == pytest.approx(0.0)
     assert line(result, "overtime_hours") == pytest.approx([0, 0, 0])
+
+
+def test_without_capacity_data_the_plan_makes_demand_as_it_comes() -> None:
+    # no bill of resources, no capacity (not modelled): nothing limits production; with no stock and no safety
+    # stock the plan makes each month's demand in that month and loses nothing
+    no_bor = BOR.iloc[0:0]
+    no_cap = CAPACITY.iloc[0:0]
+    result = plan_supply(DEMAND, no_bor, no_cap, NO_STOCK, ECONOMICS, SupplyParams(), unconstrained_ok=True)
+    assert column(result, "A", "production") == pytest.approx([40, 60, 80])
+    assert column(result, "B", "production") == pytest.approx([40, 40, 80])
+    assert result.plan["unmet"].sum() == 0 and result.resources.empty
+    assert set(result.unconstrained["resource"]) == {"(no route)"}

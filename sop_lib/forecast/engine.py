@@ -178,6 +178,16 @@ def _with_promo(frame: pd.DataFrame, promotions: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _abc_weights(recent: pd.DataFrame, prices: pd.DataFrame) -> pd.Series:
+    """What ABC ranks the series by: revenue of the last twelve months, or their units when the data has no
+    price list (the data-quality page lists that default)."""
+    if prices.empty or prices["unit_price"].isna().all():
+        return recent.groupby("unique_id")["y"].sum()
+    priced = prices_for(recent.rename(columns={"ds": "period"})[["sku", "period"]], prices)
+    revenue = recent["y"].to_numpy() * priced["unit_price"].to_numpy()
+    return pd.Series(revenue, index=recent.index).groupby(recent["unique_id"]).sum()
+
+
 def engine_config(params: ForecastParams, exog: tuple[str, ...] = ()) -> EngineConfig:
     return EngineConfig(
         horizon=params.horizon_months, levels=tuple(params.interval_levels), bt_horizon=params.backtest_horizon,
@@ -197,7 +207,8 @@ def build_forecast(
 ) -> ForecastResult:
     """The statistical forecast of every SKU × region for ``params.horizon_months`` from the cycle month.
 
-    Segments (ABC on the last twelve months' revenue, XYZ, Syntetos–Boylan, lifecycle) decide the
+    Segments (ABC on the last twelve months' revenue — units without a price list —, XYZ, Syntetos–Boylan,
+    lifecycle) decide the
     candidates; each is backtested on ``backtest_windows`` rolling origins and the lowest error wins
     (ties: the simpler model). Promotions are a Prophet regressor. Months after a SKU's ``end_period``
     are zero. Family, region and total forecasts are bottom-up sums (coherent at every month).
@@ -210,9 +221,7 @@ def build_forecast(
     family_of_sku = products.set_index("sku")["family"]
     family = keys.set_index("unique_id")["sku"].map(family_of_sku)
     recent = series[series["ds"] >= cycle_start - pd.DateOffset(months=12)]
-    priced = prices_for(recent.rename(columns={"ds": "period"})[["sku", "period"]], prices)
-    revenue = (recent["y"].to_numpy() * priced["unit_price"].to_numpy())
-    revenue = pd.Series(revenue, index=recent.index).groupby(recent["unique_id"]).sum()
+    revenue = _abc_weights(recent, prices)
 
     bar = None
     if progress:

@@ -22,6 +22,7 @@ from .charts import (
     waterfall_chart,
 )
 from .headlines import compute_headlines, plan_changes
+from .sentences import capacity_sentence, consensus_sentence, finance_sentence, note, supply_sentence
 from .tables import banner, show_table
 
 
@@ -45,6 +46,7 @@ pio.renderers["sop"] = PackRenderer()
 pio.renderers.default = "sop"
 
 __all__ = [
-    "banner", "budget_chart", "capacity_heatmap", "capacity_lines", "compute_headlines", "demand_chart",
-    "kpi_trend_chart", "plan_changes", "scenario_chart", "show_table", "variance_chart", "waterfall_chart",
+    "banner", "budget_chart", "capacity_heatmap", "capacity_lines", "capacity_sentence", "compute_headlines",
+    "consensus_sentence", "demand_chart", "finance_sentence", "kpi_trend_chart", "note", "plan_changes",
+    "scenario_chart", "show_table", "supply_sentence", "variance_chart", "waterfall_chart",
 ]

@@ -46,17 +46,7 @@ def compute_headlines(
             "resources_over": sorted(over["resource"].unique().tolist()),
         }
     if budget_gap is not None and len(budget_gap):
-        sums = budget_gap[["plan_revenue", "budget_revenue", "plan_margin", "budget_margin"]].sum()
-        out["budget"] = {
-            "months": f"{budget_gap['period'].min():%Y-%m} – {budget_gap['period'].max():%Y-%m}",
-            "plan_revenue": float(sums["plan_revenue"]),
-            "budget_revenue": float(sums["budget_revenue"]),
-            "revenue_gap_pct": float((sums["plan_revenue"] / sums["budget_revenue"] - 1) * 100),
-            "plan_margin": float(sums["plan_margin"]),
-            "budget_margin": float(sums["budget_margin"]),
-            "margin_gap_pct": float((sums["plan_margin"] / sums["budget_margin"] - 1) * 100),
-            "flagged": int(budget_gap["flag"].sum()),
-        }
+        out["budget"] = _budget_headline(budget_gap)
     if plan_vs_actual is not None and len(plan_vs_actual):
         last = plan_vs_actual[plan_vs_actual["lag"] == 0]
         last = last[last["plan_cycle"] == last["plan_cycle"].max()]
@@ -68,6 +58,25 @@ def compute_headlines(
                 "bias_pct": bias_pct(last["actual"], last["forecast"]),
             }
     return out
+
+
+def _budget_headline(budget_gap: pd.DataFrame) -> dict[str, Any]:
+    """Plan against budget over the months both cover. Money unknown (no price list: plan revenue NaN; no unit
+    cost: plan margin NaN) stays ``None``; without a price list the units are compared instead."""
+    cols = ["plan_units", "budget_units", "plan_revenue", "budget_revenue", "plan_margin", "budget_margin"]
+    sums = {c: float(budget_gap[c].sum(min_count=1)) if budget_gap[c].notna().all() else None for c in cols}
+
+    def gap(plan: float | None, budget: float | None) -> float | None:
+        return (plan / budget - 1) * 100 if plan is not None and budget else None
+
+    return {
+        "months": f"{budget_gap['period'].min():%Y-%m} – {budget_gap['period'].max():%Y-%m}",
+        **sums,
+        "units_gap_pct": gap(sums["plan_units"], sums["budget_units"]),
+        "revenue_gap_pct": gap(sums["plan_revenue"], sums["budget_revenue"]),
+        "margin_gap_pct": gap(sums["plan_margin"], sums["budget_margin"]),
+        "flagged": int(budget_gap["flag"].sum()),
+    }
 
 
 def plan_changes(current: pd.DataFrame, previous: pd.DataFrame | None, by: str = "family") -> pd.DataFrame:

@@ -192,7 +192,8 @@ def prepare_inputs(
     resources = np.array(sorted(set(bor["resource"]) | set(cap["resource"])), dtype=object)
     res_index = {r: i for i, r in enumerate(resources)}
     available = np.full((len(resources), len(months)), np.nan)
-    available[cap["resource"].map(res_index).to_numpy(), months.get_indexer(cap["period"])] = cap["available_hours"]
+    rows, cols = cap["resource"].map(res_index).to_numpy(dtype=np.int64), months.get_indexer(cap["period"])
+    available[rows, cols] = cap["available_hours"].to_numpy(dtype=float)
     sku_index = {s: i for i, s in enumerate(skus)}
     over = [params.overtime.get(r) for r in resources]
     return Inputs(

@@ -54,9 +54,12 @@ class DemandAtRisk:
         """The figures (every attribute but the two plans)."""
         return {k: v for k, v in self.__dict__.items() if isinstance(v, float)}
 
-    def summary(self, currency: str = "EUR") -> str:
+    def summary(self, currency: str = "EUR", capacity_modelled: bool = True) -> str:
         """The executive summary's sentence, e.g. "1,200 units (1,800 EUR) of demand at risk; the cheapest
         fix costs 95 EUR (overtime 12 h, build-ahead 800 units), leaving 40 units unmet"."""
+        if not capacity_modelled:
+            return ("Capacity is not modelled (the data has no bill of resources or capacity): demand at risk "
+                    "cannot be measured; the plan makes every unit of demand in its month.")
         if self.units_at_risk <= 0:
             return "No demand at risk: the available hours serve the whole plan without overtime or building ahead."
         left = f"{self.units_unmet:,.0f} units unmet" if round(self.units_unmet) else "none unmet"
