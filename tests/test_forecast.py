@@ -204,3 +204,31 @@ def test_prophet_fits_leave_no_cmdstan_files_behind() -> None:
     out = _prophet_fit_predict(history, history[["ds"]].tail(6), EngineConfig(levels=(80, 95)), "x")
     assert len(out) == 6
     assert set(os.listdir(cmdstanpy._TMPDIR)) == before
+
+
+def test_a_history_shorter_than_two_years_forecasts_every_series_from_its_family_profile() -> None:
+    """A young company (12 months of history, no price list): no series can be backtested; each gets its
+    family's seasonal profile, built from every series since none is established, scaled to its own level.
+
+    By hand: A sells 10 a month and 20 in November, B twice that. Family total 30 a month, 60 in November;
+    mean 390 / 12 = 32.5, so the November index is 60 / 32.5 = 1.846 and every other month 30 / 32.5 = 0.923.
+    A's level = mean of its last three months deseasonalised = (10 / 0.923 + 10 / 0.923 + 20 / 1.846) / 3 = 10.83;
+    its forecast is 10.83 × 0.923 = 10 in December and 10.83 × 1.846 = 20 in November; B's is twice that.
+    """
+    months = pd.date_range("2010-12-01", "2011-11-01", freq="MS")
+    a = [20.0 if m.month == 11 else 10.0 for m in months]
+    sales = pd.concat([_series("A", "UK", "2010-12", a), _series("B", "UK", "2010-12", [2 * u for u in a])])
+    products = pd.DataFrame({"sku": ["A", "B"], "family": ["Gifts", "Gifts"], "end_period": pd.NaT})
+    no_promotions = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "sku": pd.Series(dtype=object),
+                                  "region": pd.Series(dtype=object), "discount_pct": pd.Series(dtype=float)})
+    no_prices = pd.DataFrame({"sku": pd.Series(dtype=object), "valid_from": pd.Series(dtype="datetime64[ns]"),
+                              "unit_price": pd.Series(dtype=float), "unit_cost": pd.Series(dtype=float)})
+    res = build_forecast(sales, no_promotions, products, no_prices, pd.Timestamp("2011-12-01"),
+                         ForecastParams(horizon_months=12))
+    assert set(res.selection["model"]) == {"family_profile"}
+    fc = res.forecast.set_index(["sku", "period"])["forecast"]
+    assert fc[("A", pd.Timestamp("2011-12-01"))] == pytest.approx(10.0)
+    assert fc[("A", pd.Timestamp("2012-11-01"))] == pytest.approx(20.0)
+    assert fc[("B", pd.Timestamp("2012-11-01"))] == pytest.approx(40.0)
+    assert res.backtest.empty and res.level_accuracy["wape"].isna().all()
+    assert set(res.calibration["factor"]) == {1.0}  # nothing backtested: intervals as the profile gives them

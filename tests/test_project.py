@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -90,3 +91,36 @@ def test_the_demo_makes_its_own_project_and_refuses_a_company_project(tmp_path: 
     init_project(company, "Acme", "EUR")
     with pytest.raises(NotADemoProject, match="project of its own"):
         ensure_demo_project(company)
+
+
+def test_parameters_that_contradict_the_data_are_all_reported_at_once_with_their_file(tmp_path: Path) -> None:
+    """A company without capacity data whose defaults still name resources (the way the demo's did): every
+    entry is named with the file that set it, in one message, before anything runs."""
+    from sop_lib.cycle import PlannerInputsInvalid, check_planner_inputs
+    from sop_lib.store import Store
+
+    root = tmp_path / "p"
+    init_project(root, "Acme", "EUR")
+    defaults = root / "params" / "defaults.yaml"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace(
+        "scenarios: {}", "scenarios:\n  shift: {extra_hours: {Line1: 100}}\n  juice: {demand_pct_by_family: {Juice: 5}}"
+    ).replace("  overtime: {}", "  overtime: {Line1: {max_hours: 10, cost_per_hour: 50}}"), encoding="utf-8")
+    (root / "params" / "2027-01.yaml").write_text("supply:\n  no_stock_families: [Fresh]\n", encoding="utf-8")
+    tables = {
+        "sales_history": pd.DataFrame({"period": [pd.Timestamp("2026-12-01")], "sku": ["A"], "region": ["X"],
+                                       "units": [1.0]}),
+        "products": pd.DataFrame({"sku": ["A"], "family": ["Goods"]}),
+        "capacity": pd.DataFrame(columns=["resource", "period", "available_hours"]),
+        "bill_of_resources": pd.DataFrame(columns=["sku", "resource", "hours_per_unit"]),
+    }
+    store = Store(root)
+    with pytest.raises(PlannerInputsInvalid) as info:
+        check_planner_inputs(store, "2027-01", tables, load_params(store.params_dir, "2027-01"))
+    problems = info.value.problems
+    assert len(problems) == 4, problems
+    assert problems[0].startswith("scenarios.shift changes the hours of Line1, but capacity is not modelled")
+    assert problems[0].endswith("(defaults.yaml)")
+    assert problems[1].startswith("scenarios.juice.demand_pct_by_family names unknown family Juice")
+    assert problems[2].startswith("supply.no_stock_families: Fresh") and problems[2].endswith("(2027-01.yaml)")
+    assert problems[3].startswith("supply.overtime.Line1: no such resource; capacity is not modelled")
+    assert info.value.exit_code == 2

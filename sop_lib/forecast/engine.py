@@ -106,13 +106,15 @@ def forecast_core(
     # series that cannot be backtested: new items and those with no recent demand
     new = seg.loc[seg["lifecycle"] == "new", "unique_id"]
     idle = seg.loc[seg["lifecycle"] == "inactive", "unique_id"]
-    established = train[train["unique_id"].isin(ids)]
+    # the families' seasonal profiles come from their established series; a history too short for any (a
+    # young company, a new system's first extract) gives them from every series, over the months there are
+    established = train[train["unique_id"].isin(ids)] if ids else train
     extra = [
         family_profile(train[train["unique_id"].isin(new)], future[future["unique_id"].isin(new)], family,
                        family_indices(established, family), levels),
         zero_forecast(future[future["unique_id"].isin(idle)], levels),
     ]
-    fc = pd.concat([fc, *[e for e in extra if len(e)]], ignore_index=True)
+    fc = pd.concat([f for f in (fc, *extra) if len(f)], ignore_index=True)
     model_of = pd.concat([
         chosen.set_index("unique_id")["model"],
         pd.Series("family_profile", index=new.to_numpy()),

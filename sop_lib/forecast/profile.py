@@ -30,25 +30,31 @@ def family_profile(
 ) -> pd.DataFrame:
     """Forecast = own level × family index of the month. Level = mean of the last (up to) three months
     divided by their indices. Interval: ± z × the deseasonalised history's relative spread (50 % when
-    there are fewer than three months)."""
+    there are fewer than three months). Vectorised over the series (thousands of new items take a second)."""
+    if new.empty or future.empty:
+        return pd.DataFrame(columns=["unique_id", "ds", "family_profile"])
     idx = indices.set_index(["family", "month"])["index"]
-    rows = []
-    for uid, g in new.groupby("unique_id", sort=False):
-        fam = family.get(uid)
-        g = g.sort_values("ds")
-        factors = np.array([idx.get((fam, d.month), 1.0) for d in g["ds"]])
-        deseason = g["y"].to_numpy(dtype=float) / factors
-        level = float(deseason[-3:].mean())
-        spread = float(deseason.std(ddof=1) / level) if len(deseason) >= 3 and level > 0 else 0.5
-        f = future[future["unique_id"] == uid]
-        point = level * np.array([idx.get((fam, d.month), 1.0) for d in f["ds"]])
-        out = pd.DataFrame({"unique_id": uid, "ds": f["ds"].to_numpy(), "family_profile": point})
-        for lv in levels:
-            z = NormalDist().inv_cdf(0.5 + lv / 200)
-            out[f"family_profile-lo-{lv}"] = np.clip(point * (1 - z * spread), 0, None)
-            out[f"family_profile-hi-{lv}"] = point * (1 + z * spread)
-        rows.append(out)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["unique_id", "ds", "family_profile"])
+
+    def index_of(frame: pd.DataFrame) -> np.ndarray:
+        keys = pd.MultiIndex.from_arrays([frame["unique_id"].map(family), frame["ds"].dt.month])
+        return idx.reindex(keys).fillna(1.0).to_numpy(dtype=float)
+
+    hist = new.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    hist["deseason"] = hist["y"].to_numpy(dtype=float) / index_of(hist)
+    by_series = hist.groupby("unique_id", sort=False)["deseason"]
+    level = by_series.apply(lambda d: float(d.iloc[-3:].mean()))
+    n = by_series.size()
+    std = by_series.std(ddof=1)
+    spread = pd.Series(np.where((n >= 3) & (level > 0), std / level.where(level > 0), 0.5), index=level.index)
+    f = future[future["unique_id"].isin(level.index)].reset_index(drop=True)
+    point = f["unique_id"].map(level).to_numpy(dtype=float) * index_of(f)
+    out = pd.DataFrame({"unique_id": f["unique_id"].to_numpy(), "ds": f["ds"].to_numpy(), "family_profile": point})
+    rel = f["unique_id"].map(spread).to_numpy(dtype=float)
+    for lv in levels:
+        z = NormalDist().inv_cdf(0.5 + lv / 200)
+        out[f"family_profile-lo-{lv}"] = np.clip(point * (1 - z * rel), 0, None)
+        out[f"family_profile-hi-{lv}"] = point * (1 + z * rel)
+    return out
 
 
 def zero_forecast(future: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:

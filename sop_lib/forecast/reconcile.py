@@ -23,7 +23,10 @@ def aggregate_levels(frame: pd.DataFrame, values: list[str], time: list[str]) ->
     for level, keys in LEVELS.items():
         g = frame.groupby(keys + time, as_index=False)[values].sum() if keys else (
             frame.groupby(time, as_index=False)[values].sum())
-        g["key"] = g[keys].astype(str).agg(" | ".join, axis=1) if keys else "total"
+        if keys and len(g):
+            g["key"] = g[keys].astype(str).agg(" | ".join, axis=1)
+        else:  # the total, or no rows at all (nothing was backtested)
+            g["key"] = "total" if not keys else pd.Series(dtype=object)
         g.insert(0, "level", level)
         out.append(g[["level", "key", *time, *values]])
     return pd.concat(out, ignore_index=True)

@@ -98,7 +98,8 @@ def choose(scores: pd.DataFrame, preference: list[str]) -> pd.DataFrame:
             "runner_up_mase": second["mase"] if second is not None else np.nan,
             "runner_up_wape": second["wape"] if second is not None else np.nan,
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["unique_id", "model", "mase", "wape", "bias_pct", "runner_up",
+                                       "runner_up_mase", "runner_up_wape"])
 
 
 def pick_columns(frame: pd.DataFrame, chosen: pd.Series, levels: tuple[int, ...]) -> pd.DataFrame:
@@ -137,6 +138,9 @@ def calibration_factors(
     """
     d = cv_chosen.assign(model=cv_chosen["unique_id"].map(model_of))
     rows = []
+    if d.empty:  # nothing was backtested (e.g. every series too short): intervals stay as the models give them
+        return pd.DataFrame([{"model": "*", "level": lv, "factor": 1.0, "points": 0} for lv in levels],
+                            columns=["model", "level", "factor", "points"])
     for lv in levels:
         lo, hi = d[f"forecast-lo-{lv}"], d[f"forecast-hi-{lv}"]
         above = d["y"] >= d["forecast"]

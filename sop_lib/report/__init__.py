@@ -22,7 +22,14 @@ from .charts import (
     waterfall_chart,
 )
 from .headlines import compute_headlines, plan_changes
-from .sentences import capacity_sentence, consensus_sentence, finance_sentence, note, supply_sentence
+from .sentences import (
+    capacity_sentence,
+    consensus_sentence,
+    finance_sentence,
+    forecast_sentence,
+    note,
+    supply_sentence,
+)
 from .tables import banner, show_table
 
 
@@ -47,6 +54,6 @@ pio.renderers.default = "sop"
 
 __all__ = [
     "banner", "budget_chart", "capacity_heatmap", "capacity_lines", "capacity_sentence", "compute_headlines",
-    "consensus_sentence", "demand_chart", "finance_sentence", "kpi_trend_chart", "note", "plan_changes",
+    "consensus_sentence", "demand_chart", "finance_sentence", "forecast_sentence", "kpi_trend_chart", "note", "plan_changes",
     "scenario_chart", "show_table", "supply_sentence", "variance_chart", "waterfall_chart",
 ]

@@ -29,6 +29,30 @@ def note(text: str) -> Markdown:
     return Markdown(text)
 
 
+def forecast_sentence(selection: pd.DataFrame, forecast: pd.DataFrame, sales: pd.DataFrame, fp: Any,
+                      priced: bool, promotions: bool) -> Markdown:
+    """What was forecast, over which months and how it was backtested, and what the data did not allow."""
+    months = sales["period"].nunique()
+    text = (f"**{len(selection)} series** forecast for {fp.horizon_months} months "
+            f"({forecast['period'].min():%Y-%m} – {forecast['period'].max():%Y-%m}) with "
+            f"{' and '.join(str(lv) for lv in fp.interval_levels)} % prediction intervals; history "
+            f"{sales['period'].min():%Y-%m} – {sales['period'].max():%Y-%m} ({months} months). Backtest: "
+            f"{fp.backtest_windows} origins, {fp.backtest_horizon} months ahead each, {fp.backtest_step} months apart.")
+    new = int((selection["lifecycle"] == "new").sum()) if "lifecycle" in selection else 0
+    established = int((selection["lifecycle"] == "established").sum()) if "lifecycle" in selection else len(selection)
+    if not established:
+        text += (f" **No series has the {fp.min_history_months} months of history a backtest needs**: every series "
+                 f"with demand is forecast from its family's seasonal profile scaled to its own level ({new:,} series), "
+                 "and no accuracy can be measured yet (forecast.min_history_months in params/).")
+    elif new:
+        text += f" {new:,} series with less than {fp.min_history_months} months of history follow their family's profile."
+    if not priced:
+        text += " No price list: ABC classes rank the series by units, not revenue."
+    if not promotions:
+        text += " No promotions in the data: no promotion regressor."
+    return Markdown(text)
+
+
 def consensus_sentence(overrides: pd.DataFrame, adjustments: pd.DataFrame, plan: pd.DataFrame, source: str) -> Markdown:
     """How many overrides from how many owners, and the consensus against the statistical forecast."""
     stat, cons = float(plan["statistical"].sum()), float(plan["consensus"].sum())
