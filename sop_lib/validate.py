@@ -347,7 +347,8 @@ def validate_tables(raws: dict[str, RawTable], cycle_start: pd.Timestamp) -> Che
         elif raw.error:
             problems.append(_problem(files[name], None, "", raw.error))
         elif no_rows:
-            problems.append(_problem(files[name], None, "", "file has no data rows"))
+            problems.append(_problem(files[name], None, "", "file has no data rows (a required table: fill it, or "
+                                     "import your extract with `sop import`)"))
         else:
             table, found, column_assumptions[name] = _validate_table(raw, spec)
             problems += found

@@ -92,7 +92,7 @@ def test_header_only_optional_files_are_absent(tmp_path: Path) -> None:
 
 def test_required_table_with_only_its_header_is_a_problem(tmp_path: Path) -> None:
     inputs = extract(tmp_path / "inputs", products="sku,family,status\n")
-    assert problems_of(inputs) == [("products.csv", None, "", "file has no data rows")]
+    assert problems_of(inputs) == [("products.csv", None, "", "file has no data rows (a required table: fill it, or import your extract with `sop import`)")]
 
 
 PRICES = "sku,valid_from,unit_price,unit_cost\nA,2026-01,2.0,1.2\nB,2026-01,3.0,1.5\n"

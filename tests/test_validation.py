@@ -161,7 +161,8 @@ def _empty_file(inputs: Path) -> Expected:
 def _header_only(inputs: Path) -> Expected:
     path = inputs / "sales_history.csv"  # a required table (an optional one with only its header is absent)
     path.write_text(lines_of(path)[0], encoding="utf-8")
-    return [("sales_history.csv", None, "", "file has no data rows")]
+    return [("sales_history.csv", None, "", "file has no data rows (a required table: fill it, or import your extract "
+                                            "with `sop import`)")]
 
 
 def _problems_in_three_files(inputs: Path) -> Expected:
