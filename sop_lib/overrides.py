@@ -30,6 +30,10 @@ OVERRIDE_COLUMNS = [
 ]
 REQUIRED_COLUMNS = ("owner", "level", "target", "first_month", "last_month", "reason")
 LEVELS = ("sku", "family", "region")
+#: Beyond these an override is a typo, not a plan (a +1,000 % override multiplies demand by 11).
+MAX_CHANGE_PCT = 1000.0
+MAX_CHANGE_UNITS = 1e9
+
 CLEAN_COLUMNS = ["override_id", "row", *OVERRIDE_COLUMNS]
 _PROBLEM_COLUMNS = ["file", "row", "column", "problem", "value"]  # as validate.PROBLEM_COLUMNS
 _MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
@@ -209,6 +213,15 @@ def validate_overrides(
         elif values["change_pct"] is not None and values["change_pct"] <= -100:
             problem(row, "change_pct", "must be above -100 (a change of -100 % or less removes all demand)",
                     rec["change_pct"])
+            ok = False
+        elif values["change_pct"] is not None and values["change_pct"] > MAX_CHANGE_PCT:
+            problem(row, "change_pct", f"implausibly large: above +{MAX_CHANGE_PCT:g} % (demand × "
+                    f"{1 + MAX_CHANGE_PCT / 100:g}); for a new listing or channel give change_units instead",
+                    rec["change_pct"])
+            ok = False
+        elif values["change_units"] is not None and abs(values["change_units"]) > MAX_CHANGE_UNITS:
+            problem(row, "change_units", f"implausibly large: beyond ±{MAX_CHANGE_UNITS:,.0f} units a month "
+                    "(a typo or a value pasted in the wrong column?)", rec["change_units"])
             ok = False
         if ok and columns_ok:
             scope = series[series[level] == target]

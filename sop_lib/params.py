@@ -38,6 +38,8 @@ class ForecastParams(_Strict):
     workers: int = Field(0, ge=0, description="local processes; 0 = all cores")
     batch_size: int = Field(0, ge=0, description="series per parallel task; 0 = automatic")
     top_skus: int = Field(6, ge=1, description="largest SKUs charted one by one")
+    allow_stale_months: int = Field(0, ge=0, le=12, description="months the history may end before the month "
+                                    "before the cycle (a known late extract); 0 = it must reach it")
 
     @model_validator(mode="after")
     def _backtest_fits_history(self) -> ForecastParams:

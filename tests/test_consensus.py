@@ -388,3 +388,18 @@ def test_consensus_plan_moves_intervals_with_the_point_forecast() -> None:
     assert plan["consensus-lo-80"].tolist() == [96.0, 5.0] and plan["consensus-hi-80"].tolist() == [156.0, 7.0]
     assert list(plan.columns[:6]) == ["sku", "region", "family", "period", "naive", "statistical"]
     assert {"forecast", "forecast-lo-80"} <= set(as_forecast(plan).columns)
+
+
+@pytest.mark.parametrize(("pct", "units", "column"), [("1000000", "", "change_pct"), ("", "1e20", "change_units"),
+                                                       ("", "-5e12", "change_units"), ("inf", "", "change_pct")])
+def test_implausible_or_non_finite_overrides_are_refused(pct: str, units: str, column: str) -> None:
+    with pytest.raises(InputInvalid) as err:
+        validate_overrides(_raw(_row(pct=pct, units=units)), _statistical(), PRODUCTS)
+    problems = err.value.problems
+    assert problems["column"].tolist() == [column]
+    assert problems["problem"].iloc[0].startswith(("implausibly large", "not a number"))
+
+
+def test_a_large_but_plausible_override_passes() -> None:
+    overrides = validate_overrides(_raw(_row(pct="1000"), _row(units="250000")), _statistical(), PRODUCTS)
+    assert overrides["change_pct"].tolist()[0] == 1000.0 and overrides["change_units"].tolist()[1] == 250000.0
