@@ -8,8 +8,10 @@ decimals (as SQL exports write them) are read as timestamps and floats.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,8 +104,26 @@ def _read_csv(name: str, path: Path) -> RawTable:
             return RawTable(name, path, None, error=(
                 f"the file looks separated by {words}, not commas (header: '{header.strip()[:60]}'): save it "
                 f"comma-separated or set `separator: \"{escaped}\"` in mapping.yaml (`sop import`)"))
-    frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True)
+    with warnings.catch_warnings():
+        # a line longer than the header: pandas would take the first column as an index, or drop the extra field
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, skipinitialspace=True, index_col=False)
+        except (pd.errors.ParserError, pd.errors.ParserWarning):
+            return RawTable(name, path, None, error=_ragged_line(text))
     return RawTable(name, path, frame, first_row=2)
+
+
+def _ragged_line(text: str) -> str:
+    """The first line with more fields than the header, in words, with the likely cause."""
+    lines = csv.reader(io.StringIO(text))
+    header = next(lines, [])
+    for record in lines:
+        if len(record) > len(header):
+            return (f"line {lines.line_num} has {len(record)} fields where the header ('{','.join(header)[:60]}') "
+                    f"has {len(header)}: text with a comma must be in double quotes (\"Lemon, 0.5 L\"), and numbers "
+                    "take a dot for decimals (1.5, not 1,5)")
+    return "cannot be read as CSV: a line has more fields than the header"
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -116,8 +136,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     for field in table.schema:
         if field.name not in frame.columns:
             continue
-        if pa.types.is_date(field.type):
-            frame[field.name] = pd.to_datetime(frame[field.name])
+        if pa.types.is_date(field.type):  # a date beyond what a timestamp holds (9999-12-31) stays text
+            dates = pd.to_datetime(frame[field.name], errors="coerce")
+            far = dates.isna() & frame[field.name].notna()
+            frame[field.name] = dates.astype(object).where(~far, frame[field.name].astype(str)) if far.any() else dates
         elif pa.types.is_decimal(field.type):
             frame[field.name] = frame[field.name].astype("float64")
         elif pa.types.is_dictionary(field.type):

@@ -5,14 +5,19 @@ pack's data-quality page. Both tables have the columns ``file``, ``row``, ``colu
 sorted by file and row. Assumptions are the defaults taken for the optional tables and columns the extract
 did not have (``contract.ASSUMPTIONS``): a list of ``{"table": ..., "assumption": ...}`` kept in the manifest.
 
-A problem is reported once, where it starts: a date column written in another format is one problem naming
-the format found (not one per row); a row whose date or key could not be read is not also a duplicate key.
+Each table is checked against its contract alone (types, ranges, plausible bounds, keys), then the tables
+together and over time (``health.check_health``: keys that match nothing, a stale or gapped history, dates far
+from the rest). A problem is reported once, where it starts: a date column written in another format is one
+problem naming the format found (not one per row); a row whose date or key could not be read is not also a
+duplicate key; an unreadable number does not hide the problems of the other cells of its column.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,19 +26,34 @@ from typing import NamedTuple
 import pandas as pd
 import pandera.pandas as pa
 
-from .contract import ASSUMPTIONS, DEFAULT_STATUS, TABLES, TableSpec, columns_of, key_of, required_columns_of
+from .contract import (
+    TABLES,
+    Assumption,
+    TableSpec,
+    column_defaults,
+    columns_of,
+    defaults_taken,
+    empty_table,
+    key_of,
+    required_columns_of,
+)
 from .dates import guess_date_format, parse_dates
 from .errors import InputInvalid
+from .health import PROBLEM_COLUMNS, Extract, Source, check_health
+from .health import problem as _problem
 from .input_files import RawTable, read_input_file
 
-PROBLEM_COLUMNS = ["file", "row", "column", "problem", "value"]
 NOT_A_DATE = "not a date (expected YYYY-MM or YYYY-MM-DD)"
 DATE_COLUMN_CELLS = 20  # from this many unreadable dates in a column (or half of its cells) on: one problem
 DATE_COLUMN_SHARE = 0.5
 ORDER_LINE_ROWS = 10  # from this many rows sharing keys (or 5 % of them) on: the "order lines" hint
 UNIT_COST_MISSING = "unit cost missing: give every row a cost, or leave the column out"
-
-Assumption = dict[str, str]
+NOT_A_NUMBER = "not a number"
+FAR_DATE = ("a date outside the years 1678 … 2261 that can be read: a typo, or a marker such as 9999-12-31 for "
+            "'no end'? Leave the cell empty instead")
+_FAR_YEAR = r"^\s*(0\d{3}|1[0-5]\d\d|16[0-6]\d|167[0-7]|226[3-9]|22[7-9]\d|2[3-9]\d\d|[3-9]\d{3})-\d\d(-\d\d)?\b"
+NOT_FINITE = "not a finite number (infinite, or an overflow such as 1e400): a typo or a broken export?"
+FORMULA = "looks like a spreadsheet formula or markup (begins with =, +, @ or holds < or >): a corrupted cell?"
 
 
 @dataclass
@@ -55,7 +75,7 @@ class CheckedTables(NamedTuple):
     present: dict[str, bool]
 
 
-def _readable(check: str) -> str:
+def readable_check(check: str) -> str:
     """pandera's check names, in words a planner understands."""
     if check == "column_in_dataframe":
         return "required column is missing"
@@ -70,20 +90,27 @@ def _readable(check: str) -> str:
     match = re.match(r"(greater_than_or_equal_to|greater_than|less_than_or_equal_to|less_than)\((.*)\)", check)
     if match:
         op = {"greater_than_or_equal_to": "≥", "greater_than": ">", "less_than_or_equal_to": "≤", "less_than": "<"}
-        return f"must be {op[match.group(1)]} {match.group(2)}"
+        bound = float(match.group(2))
+        text = f"must be {op[match.group(1)]} {bound:g}"
+        # the contract's plausibility bounds (contract.MAX_*): far beyond real data, so say why
+        return text + " (beyond any plausible figure: a typo?)" if abs(bound) >= 1e6 else text
     if check.startswith("str_length"):
         return "must not be blank"
+    if check.startswith("str_matches"):
+        return FORMULA
     return check
 
 
-def _problem(file: str, row: int | None, column: str, problem: str, value: object = "") -> dict[str, object]:
-    return {"file": file, "row": row, "column": column, "problem": problem, "value": "" if value is None else str(value)}
+def _infinite(value: object) -> bool:
+    """A failed value that is ±infinity ('inf', '1e400'); a missing value (NaN) is "value is missing"."""
+    return isinstance(value, float) and math.isinf(value)
 
 
 def _schema_problems(file: str, first_row: int, errors: pa.errors.SchemaErrors, text: pd.DataFrame,
-                     unreadable: set[tuple[int, str]]) -> list[dict[str, object]]:
+                     unreadable: set[tuple[int, str]], misnamed: set[str]) -> list[dict[str, object]]:
     """pandera's failure cases as problems, each value as the file has it (``text``); cells already reported
-    as unreadable dates are left out."""
+    as unreadable dates or numbers, and columns already reported as misnamed, are left out. A value that is not
+    finite is one problem ("not a finite number"), not also out of range."""
     fc = errors.failure_cases
     # a value that failed to convert also fails the dtype check and any value check: report it once
     fc = fc[~fc["check"].astype(str).str.startswith("dtype(")]
@@ -92,16 +119,71 @@ def _schema_problems(file: str, first_row: int, errors: pa.errors.SchemaErrors, 
     for rec in fc.itertuples(index=False):
         check = str(rec.check)
         if check == "column_in_dataframe":
-            rows.append(_problem(file, None, str(rec.failure_case), _readable(check)))
+            if str(rec.failure_case) not in misnamed:
+                rows.append(_problem(file, None, str(rec.failure_case), readable_check(check)))
             continue
         index, column = None if pd.isna(rec.index) else int(rec.index), str(rec.column)
         if (index, column) in unreadable:
             continue
+        words = NOT_FINITE if _infinite(rec.failure_case) else readable_check(check)
         value = "" if rec.failure_case is None or check == "not_nullable" else rec.failure_case
         if value != "" and index in text.index and column in text.columns:
             value = text.at[index, column]
-        rows.append(_problem(file, None if index is None else index + first_row, column, _readable(check), value))
+        rows.append(_problem(file, None if index is None else index + first_row, column, words, value))
     return pd.DataFrame(rows, columns=PROBLEM_COLUMNS).drop_duplicates(["row", "column", "problem"]).to_dict("records")
+
+
+def _misnamed_columns(frame: pd.DataFrame, spec: TableSpec, file: str) -> tuple[list[dict[str, object]], set[str]]:
+    """Contract columns the file has under another spelling (``Units``, ``unit price``): one problem each,
+    required or optional (an optional column read as absent would silently take its default)."""
+    def plain(name: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", name.lower())
+
+    problems, misnamed = [], set()
+    for column in columns_of(spec.name):
+        near = [str(c) for c in frame.columns if column not in frame.columns and plain(str(c)) == plain(column)]
+        if near:
+            misnamed.add(column)
+            problems.append(_problem(file, None, column, (
+                f"column '{near[0]}' is not read: the contract names it {column} (column names are exact, lower "
+                "case): rename it"), near[0]))
+    return problems, misnamed
+
+
+def _float(value: object) -> float:
+    text = str(value)
+    try:
+        return math.nan if "_" in text else float(text)
+    except ValueError:
+        return math.nan
+
+
+def _parse_numbers(frame: pd.DataFrame, spec: TableSpec, file: str, first_row: int
+                   ) -> tuple[pd.DataFrame, list[dict[str, object]], set[tuple[int, str]]]:
+    """Read the number columns before the contract does, so one unreadable cell does not hide the other cells'
+    problems: each unreadable cell is a problem with its row and value (with a hint for a decimal comma or a
+    thousands separator); it is left blank and reported once."""
+    frame = frame.copy()
+    problems: list[dict[str, object]] = []
+    unreadable: set[tuple[int, str]] = set()
+    numbers = [n for n, c in spec.model.to_schema().columns.items() if str(c.dtype).startswith("float")]
+    for col in numbers:
+        if col not in frame.columns or (pd.api.types.is_numeric_dtype(frame[col])
+                                        and not pd.api.types.is_bool_dtype(frame[col])):
+            continue
+        raw = frame[col].astype(object) if pd.api.types.is_bool_dtype(frame[col]) else frame[col]
+        parsed = pd.to_numeric(raw.map(lambda v: None if isinstance(v, bool) else v), errors="coerce").astype(float)
+        retry = parsed.isna() & raw.notna()  # pandas reads '1e400' as nothing; Python as infinity (reported so)
+        if retry.any():
+            parsed[retry] = raw[retry].map(_float)
+        bad = raw[parsed.isna() & raw.notna()]
+        frame[col] = parsed
+        unreadable |= {(int(i), col) for i in bad.index}
+        for i, v in bad.items():
+            hint = (" (write numbers with a dot for decimals and no thousands separator)"
+                    if re.fullmatch(r"[-+]?[\d.,' ]*\d[\d.,' ]*", str(v)) else "")
+            problems.append(_problem(file, int(i) + first_row, col, NOT_A_NUMBER + hint, v))
+    return frame, problems, unreadable
 
 
 def _date_column_problem(bad: pd.Series, column: str, file: str, first_row: int) -> dict[str, object]:
@@ -142,6 +224,9 @@ def _parse_months(
         bad = raw[parsed.isna() & raw.notna()]
         frame[col] = parsed
         unreadable |= {(int(i), col) for i in bad.index}
+        far = bad.astype(str).str.match(_FAR_YEAR)  # ISO, but beyond what a timestamp holds (9999-12-31)
+        problems.extend(_problem(file, int(i) + first_row, col, FAR_DATE, v) for i, v in bad[far].items())
+        bad = bad[~far]
         if len(bad) and (len(bad) >= DATE_COLUMN_CELLS or len(bad) >= DATE_COLUMN_SHARE * raw.notna().sum()):
             problems.append(_date_column_problem(bad, col, file, first_row))
         else:
@@ -157,10 +242,16 @@ def _duplicate_keys(frame: pd.DataFrame, text: pd.DataFrame, spec: TableSpec, fi
     keys = key_of(spec.name)
     if not keys or any(k not in frame.columns for k in keys):
         return []  # a missing key column is reported as missing
-    sub = frame.loc[frame[keys].notna().all(axis=1), keys]
+    sub = frame[keys].dropna()
     same = sub.duplicated(keep=False)
-    months = sub.assign(**{c: sub[c].dt.to_period("M") for c in keys if c in spec.month_columns})
-    same_month = months.duplicated(keep=False) & ~same
+    month_keys = [c for c in keys if c in spec.month_columns]
+    if month_keys:
+        months = sub.assign(**{c: sub[c].to_numpy(dtype="datetime64[ns]").astype("datetime64[M]") for c in month_keys})
+        same_month = months.duplicated(keep=False) & ~same
+    else:
+        same_month = same & False
+    if not same.any() and not same_month.any():
+        return []
     column = ", ".join(keys)
     label = f"({column})" if len(keys) > 1 else column
     out: list[dict[str, object]] = []
@@ -186,31 +277,13 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _column_defaults(name: str, frame: pd.DataFrame, file: str, first_row: int
-                     ) -> tuple[pd.DataFrame, list[dict[str, object]], list[Assumption]]:
-    """Defaults for the optional columns that imply one: ``products.status`` and ``prices.unit_cost``."""
-    if name == "products":
-        if "status" not in frame.columns or frame["status"].isna().all():
-            return frame.assign(status=DEFAULT_STATUS), [], [{"table": name, "assumption": ASSUMPTIONS["status"]}]
-        empty = frame["status"].isna()
-        if empty.any():
-            n = int(empty.sum())
-            said = f"{n:,} SKUs have no lifecycle status in products: they are" if n > 1 else \
-                "1 SKU has no lifecycle status in products: it is"
-            return frame.assign(status=frame["status"].fillna(DEFAULT_STATUS)), [], [
-                {"table": name, "assumption": f"{said} taken as active."}]
-    if name == "prices":
-        if "unit_cost" not in frame.columns or frame["unit_cost"].isna().all():
-            return frame, [], [{"table": name, "assumption": ASSUMPTIONS["unit_cost"]}]
-        empty = frame.index[frame["unit_cost"].isna()]
-        return frame, [_problem(file, int(i) + first_row, "unit_cost", UNIT_COST_MISSING) for i in empty], []
-    return frame, [], []
-
-
-def _empty_table(name: str) -> pd.DataFrame:
-    """An absent optional table: no rows, the contract's columns and types."""
-    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns_of(name)})
-    return TABLES[name].model.validate(frame)
+@functools.cache
+def _row_schema(name: str) -> pa.DataFrameSchema:
+    """The table's schema without its key checks (keys are checked among readable rows only, by
+    :func:`_duplicate_keys`); built once per table."""
+    schema = copy.deepcopy(TABLES[name].model.to_schema())
+    schema.unique = None
+    return schema.update_columns({c: {"unique": False} for c in schema.columns})
 
 
 def _validate_table(raw: RawTable, spec: TableSpec
@@ -219,16 +292,17 @@ def _validate_table(raw: RawTable, spec: TableSpec
     assert raw.frame is not None
     file, first_row = raw.label, raw.first_row
     text = _tidy(raw.frame)
-    frame, problems, unreadable = _parse_months(text, spec.month_columns, file, first_row)
-    frame, more, assumptions = _column_defaults(spec.name, frame, file, first_row)
-    problems += more + _duplicate_keys(frame, text, spec, file, first_row)
-    schema = copy.deepcopy(spec.model.to_schema())
-    schema.unique = None  # keys are checked above, among readable rows only
-    schema = schema.update_columns({c: {"unique": False} for c in schema.columns})
-    try:
-        valid = schema.validate(frame, lazy=True)
+    problems, misnamed = _misnamed_columns(text, spec, file)
+    frame, more, unreadable = _parse_months(text, spec.month_columns, file, first_row)
+    frame, assumptions, no_cost = column_defaults(spec.name, frame)
+    defaults = [_problem(file, int(i) + first_row, "unit_cost", UNIT_COST_MISSING) for i in no_cost]
+    frame, numbers, unreadable_numbers = _parse_numbers(frame, spec, file, first_row)
+    unreadable |= unreadable_numbers
+    problems += more + defaults + numbers + _duplicate_keys(frame, text, spec, file, first_row)
+    try:  # in place: ``frame`` is this function's own copy
+        valid = _row_schema(spec.name).validate(frame, lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
-        return None, problems + _schema_problems(file, first_row, exc, text, unreadable), assumptions
+        return None, problems + _schema_problems(file, first_row, exc, text, unreadable, misnamed), assumptions
     if problems:
         return None, problems, assumptions
     absent = [c for c in columns_of(spec.name) if c not in valid.columns]
@@ -240,86 +314,6 @@ def _validate_table(raw: RawTable, spec: TableSpec
     return valid, [], assumptions
 
 
-def _first_rows(frame: pd.DataFrame, column: str, values: set[str], first_row: int) -> dict[str, int]:
-    hits = frame[frame[column].isin(values)].drop_duplicates(subset=[column])
-    return {str(v): int(i) + first_row for i, v in hits[column].items()}
-
-
-def _cross_checks(
-    t: dict[str, pd.DataFrame], present: dict[str, bool], files: dict[str, str], first: dict[str, int],
-    cycle_start: pd.Timestamp,
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """Checks between tables the extract has (an absent optional table is not checked against). Returns
-    (problems, warnings)."""
-    problems: list[dict[str, object]] = []
-    warnings: list[dict[str, object]] = []
-    have = {name for name in t if present.get(name)}
-    skus = set(t["products"]["sku"]) if "products" in have else None
-
-    if skus is not None and "sales_history" in have:
-        unknown = set(t["sales_history"]["sku"]) - skus
-        for sku, row in _first_rows(t["sales_history"], "sku", unknown, first["sales_history"]).items():
-            problems.append(_problem(files["sales_history"], row, "sku", "SKU not in products", sku))
-    if "bill_of_resources" in t and "capacity" in t and present["bill_of_resources"] != present["capacity"]:
-        given, none = ("bill_of_resources", "capacity") if present["bill_of_resources"] else (
-            "capacity", "bill_of_resources")
-        problems.append(_problem(files[given], None, "", f"{given} has rows but {none} has none: give both "
-                                 "(capacity is modelled) or neither (the plan is unconstrained)"))
-    if skus is not None and "bill_of_resources" in have:
-        routed = set(t["bill_of_resources"]["sku"])
-        for sku, row in _first_rows(t["products"], "sku", skus - routed, first["products"]).items():
-            problems.append(_problem(files["products"], row, "sku",
-                                     "SKU unknown to the bill of resources: no resource makes it", sku))
-        for sku, row in _first_rows(t["bill_of_resources"], "sku", routed - skus, first["bill_of_resources"]).items():
-            warnings.append(_problem(files["bill_of_resources"], row, "sku", "SKU not in products (ignored)", sku))
-    if "bill_of_resources" in have and "capacity" in have:
-        missing = set(t["bill_of_resources"]["resource"]) - set(t["capacity"]["resource"])
-        for res, row in _first_rows(t["bill_of_resources"], "resource", missing, first["bill_of_resources"]).items():
-            problems.append(_problem(files["bill_of_resources"], row, "resource",
-                                     "resource has no available hours in capacity", res))
-    if skus is not None and "prices" in have:
-        priced = set(t["prices"]["sku"])
-        for sku, row in _first_rows(t["products"], "sku", skus - priced, first["products"]).items():
-            problems.append(_problem(files["products"], row, "sku", "SKU has no price in prices", sku))
-        for sku, row in _first_rows(t["prices"], "sku", priced - skus, first["prices"]).items():
-            warnings.append(_problem(files["prices"], row, "sku", "SKU not in products (ignored)", sku))
-    if skus is not None and "inventory" in have:
-        for sku in _first_rows(t["products"], "sku", skus - set(t["inventory"]["sku"]), first["products"]):
-            warnings.append(_problem(files["inventory"], None, "sku", "SKU has no opening stock row: taken as 0", sku))
-    elif "inventory" in t and not present["inventory"]:
-        warnings.append(_problem(files["inventory"], None, "", "no inventory given: opening stock taken as 0 "
-                                 "for every SKU"))
-    if skus is not None and "budget" in have:
-        families = set(t["products"]["family"])
-        extra = set(t["budget"]["family"]) - families
-        for fam, row in _first_rows(t["budget"], "family", extra, first["budget"]).items():
-            warnings.append(_problem(files["budget"], row, "family", "family not in products (ignored)", fam))
-    if "sales_history" in have:
-        late = t["sales_history"][t["sales_history"]["period"] >= cycle_start]
-        if len(late):
-            warnings.append(_problem(
-                files["sales_history"], int(late.index[0]) + first["sales_history"], "period",
-                f"{len(late)} rows dated in or after the cycle month {cycle_start:%Y-%m} were left out "
-                "(the cycle plans from the last closed month)", f"{late['period'].min():%Y-%m}",
-            ))
-    return problems, warnings
-
-
-def _assumptions(present: dict[str, bool], columns: dict[str, list[Assumption]]) -> list[Assumption]:
-    """The defaults taken for absent optional tables (``present`` False) and columns, in contract order."""
-    absent = {name for name, given in present.items() if not given}
-    out = list(columns.get("products", []))
-    if "prices" in absent:
-        out.append({"table": "prices", "assumption": ASSUMPTIONS["prices"]})
-    elif present.get("prices"):
-        out += columns.get("prices", [])
-    if "promotions" in absent:
-        out.append({"table": "promotions", "assumption": ASSUMPTIONS["promotions"]})
-    if {"bill_of_resources", "capacity"} <= absent:
-        out.append({"table": "bill_of_resources, capacity", "assumption": ASSUMPTIONS["capacity"]})
-    return out + [{"table": name, "assumption": ASSUMPTIONS[name]} for name in ("inventory", "budget") if name in absent]
-
-
 def _problem_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     """Problems as a table sorted by file, then row (problems of the whole file or column first)."""
     frame = pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
@@ -327,36 +321,43 @@ def _problem_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return frame.sort_values(["file", "row"], na_position="first", kind="stable").reset_index(drop=True)
 
 
-def validate_tables(raws: dict[str, RawTable], cycle_start: pd.Timestamp) -> CheckedTables:
-    """Validate raw tables (a table missing from ``raws`` counts as a missing file); no I/O at all."""
+def validate_tables(raws: dict[str, RawTable], cycle_start: pd.Timestamp, *, allow_stale_months: int = 0,
+                    horizon_months: int | None = None) -> CheckedTables:
+    """Validate raw tables (a table missing from ``raws`` counts as a missing file); no I/O at all.
+
+    Each table against its contract, then the checks between tables and over time (:mod:`sop_lib.health`):
+    ``allow_stale_months`` is how many months the sales history may end before the month before the cycle
+    (``forecast.allow_stale_months``); with ``horizon_months`` (``forecast.horizon_months``) a budget that ends
+    before the horizon is a warning."""
     problems: list[dict[str, object]] = []
     clean: dict[str, pd.DataFrame] = {}
     present: dict[str, bool] = {}
     column_assumptions: dict[str, list[Assumption]] = {}
-    files: dict[str, str] = {}
-    first: dict[str, int] = {}
+    sources: dict[str, Source] = {}
     for name, spec in TABLES.items():
         raw = raws.get(name) or RawTable(name, None, None, error="file is missing")
-        files[name], first[name] = raw.label, raw.first_row
+        sources[name] = Source(raw.label, raw.first_row)
+        file = raw.label
         no_rows = raw.path is None or (not raw.error and raw.frame is not None and raw.frame.empty)
         if no_rows and not spec.required:  # absent, or a header-only template: the table's default applies
-            clean[name], present[name] = _empty_table(name), False
+            clean[name], present[name] = empty_table(name), False
         elif raw.path is None:
-            problems.append(_problem(files[name], None, "", f"file is missing: {name} is required (as "
+            problems.append(_problem(file, None, "", f"file is missing: {name} is required (as "
                                      f"{name}.csv, .parquet or .xlsx)"))
         elif raw.error:
-            problems.append(_problem(files[name], None, "", raw.error))
+            problems.append(_problem(file, None, "", raw.error))
         elif no_rows:
-            problems.append(_problem(files[name], None, "", "file has no data rows (a required table: fill it, or "
+            problems.append(_problem(file, None, "", "file has no data rows (a required table: fill it, or "
                                      "import your extract with `sop import`)"))
         else:
             table, found, column_assumptions[name] = _validate_table(raw, spec)
             problems += found
             if table is not None:
                 clean[name], present[name] = table, True
-    cross_problems, warnings = _cross_checks(clean, present, files, first, cycle_start)
-    problems += cross_problems
-    assumptions = _assumptions(present, column_assumptions)
+    health_problems, warnings = check_health(Extract(clean, present, sources), cycle_start,
+                                             allow_stale_months=allow_stale_months, horizon_months=horizon_months)
+    problems += health_problems
+    assumptions = defaults_taken(present, column_assumptions)
     if "sales_history" in clean:
         clean["sales_history"] = clean["sales_history"][clean["sales_history"]["period"] < cycle_start]
     return CheckedTables(clean, _problem_frame(problems), pd.DataFrame(warnings, columns=PROBLEM_COLUMNS),
@@ -370,11 +371,13 @@ def _fail(problems: pd.DataFrame, inputs_dir: Path, report_dir: Path | None) -> 
     return error
 
 
-def validate_inputs(inputs_dir: Path, cycle_start: pd.Timestamp, report_dir: Path | None = None) -> ValidatedInputs:
+def validate_inputs(inputs_dir: Path, cycle_start: pd.Timestamp, report_dir: Path | None = None, *,
+                    allow_stale_months: int = 0, horizon_months: int | None = None) -> ValidatedInputs:
     """Read and validate every input table; raise ``InputInvalid`` listing every problem found.
 
     With ``report_dir``, a failed validation first writes every problem to
-    ``<report_dir>/problems-<YYYYmmddTHHMMSS>.csv`` (the message names it)."""
+    ``<report_dir>/problems-<YYYYmmddTHHMMSS>.csv`` (the message names it). ``allow_stale_months`` and
+    ``horizon_months`` are the cycle's ``forecast.`` parameters of the same names (see :func:`validate_tables`)."""
     inputs_dir = Path(inputs_dir)
     if not inputs_dir.is_dir():
         what = "is not a folder" if inputs_dir.exists() else "does not exist"
@@ -382,7 +385,8 @@ def validate_inputs(inputs_dir: Path, cycle_start: pd.Timestamp, report_dir: Pat
             f"the inputs folder {inputs_dir} {what}: put the extract's files there (sales_history and products "
             "at least), or pass --inputs DIR"))]), inputs_dir, report_dir)
     raws = {name: read_input_file(name, inputs_dir, required_columns_of(name)) for name in TABLES}
-    checked = validate_tables(raws, cycle_start)
+    checked = validate_tables(raws, cycle_start, allow_stale_months=allow_stale_months,
+                              horizon_months=horizon_months)
     if len(checked.problems):
         raise _fail(checked.problems, inputs_dir, report_dir)
     return ValidatedInputs(checked.tables, {n: r.path for n, r in raws.items()}, checked.warnings,

@@ -471,7 +471,7 @@ def test_write_report_names_the_file_in_the_message(tmp_path: Path) -> None:
 
 
 def test_a_latin1_csv_is_one_problem_saying_how_to_save_it(tmp_path: Path) -> None:
-    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-10,A,North,1\n")
     (inputs / "products.csv").write_bytes("sku,family,description\nA,Juice,Jus d'orange pressé\n".encode("latin-1"))
     found = problem_rows(invalid(inputs).problems)
     assert len(found) == 1 and found[0][:3] == ("products.csv", None, "")
@@ -481,7 +481,7 @@ def test_a_latin1_csv_is_one_problem_saying_how_to_save_it(tmp_path: Path) -> No
 
 
 def test_a_utf8_csv_from_excel_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
-    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-10,A,North,1\n")
     (inputs / "products.csv").write_text(PRODUCTS_AB, encoding="utf-8-sig")
     assert validate_inputs(inputs, START).tables["products"]["sku"].tolist() == ["A", "B", "C"]
 
@@ -497,7 +497,7 @@ def test_a_semicolon_csv_is_one_problem_not_every_column_missing(tmp_path: Path)
 def test_excel_data_on_another_sheet_is_named(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-10,A,North,1\n")
     (inputs / "products.csv").unlink()
     book = Workbook()
     notes = book.active
@@ -530,13 +530,13 @@ def test_parquet_dates_and_decimals_from_sql_exports_validate(tmp_path: Path) ->
     inputs = small_extract(tmp_path / "inputs", "")
     (inputs / "sales_history.csv").unlink()
     table = pa.table({
-        "period": pa.array([dt.date(2026, 8, 1), dt.date(2026, 9, 15), None], type=pa.date32()),
+        "period": pa.array([dt.date(2026, 9, 1), dt.date(2026, 10, 15), None], type=pa.date32()),
         "sku": ["A", "B", "C"], "region": ["North"] * 3,
         "units": pa.array([Decimal("10.50"), Decimal("3.00"), Decimal("1.25")], type=pa.decimal128(10, 2)),
     })
     pq.write_table(table.slice(0, 2), inputs / "sales_history.parquet")
     sales = validate_inputs(inputs, START).tables["sales_history"]
-    assert sales["period"].tolist() == [pd.Timestamp("2026-08-01"), pd.Timestamp("2026-09-01")]
+    assert sales["period"].tolist() == [pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01")]
     assert sales["units"].dtype == "float64" and sales["units"].tolist() == [10.5, 3.0]
     pq.write_table(table, inputs / "sales_history.parquet")  # a missing date: row 3 (Parquet rows from 1)
     assert problem_rows(invalid(inputs).problems) == [("sales_history.parquet", 3, "period", "value is missing", "")]
@@ -548,13 +548,13 @@ def test_parquet_dates_and_decimals_from_sql_exports_validate(tmp_path: Path) ->
 ])
 def test_a_missing_key_column_is_a_problem_not_a_traceback(tmp_path: Path, table: str, text: str,
                                                            column: str) -> None:
-    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-10,A,North,1\n")
     (inputs / f"{table}.csv").write_text(text, encoding="utf-8")
     assert problem_rows(invalid(inputs).problems) == [(f"{table}.csv", None, column, "required column is missing", "")]
 
 
 def test_a_missing_key_column_of_an_optional_table_is_a_problem(tmp_path: Path) -> None:
-    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-09,A,North,1\n")
+    inputs = small_extract(tmp_path / "inputs", "period,sku,region,units\n2026-10,A,North,1\n")
     (inputs / "inventory.csv").write_text("on_hand\n5\n", encoding="utf-8")
     assert problem_rows(invalid(inputs).problems) == [("inventory.csv", None, "sku", "required column is missing", "")]
 

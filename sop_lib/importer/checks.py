@@ -15,6 +15,7 @@ import pandera.pandas as pa
 
 from ..contract import TABLES
 from ..dates import describe_format
+from ..validate import readable_check
 from . import sql
 from .mapping import TableMap
 from .problems import problem, row_problems
@@ -177,22 +178,15 @@ def check_output(
     return out.reset_index(drop=True), problems
 
 
-_OPS = {"greater_than_or_equal_to": "≥", "greater_than": ">", "less_than_or_equal_to": "≤", "less_than": "<"}
 
 
 def _rule_words(table: str, column: str, check: str) -> str:
-    match = re.match(r"(greater_than_or_equal_to|greater_than|less_than_or_equal_to|less_than)\((.*)\)", check)
-    if match:
-        text = f"must be {_OPS[match.group(1)]} {match.group(2)}"
-        if table == "sales_history" and column == "units":
-            text += ("; months where returns exceed sales: remove them with `having: [{keep: \"units >= 0\"}]` "
-                     "or leave returns out with filters:")
-        return text
-    if check.startswith("isin("):
-        return "must be one of " + check[len("isin("):-1]
-    if check.startswith("str_length"):
-        return "must not be blank"
-    return check
+    """A failed contract check in the words ``sop validate`` uses, with the import's own hint where one helps."""
+    text = readable_check(check)
+    if table == "sales_history" and column == "units" and check.startswith("greater_than_or_equal_to(0"):
+        text += ("; months where returns exceed sales: remove them with `having: [{keep: \"units >= 0\"}]` "
+                 "or leave returns out with filters:")
+    return text
 
 
 def _contract_rules(table: str, out: pd.DataFrame, rows: pd.Series, label: pd.Series) -> list[object]:
