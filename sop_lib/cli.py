@@ -1,6 +1,8 @@
 """The ``sop`` command. Errors the suite raises on purpose print as a message (no traceback) and exit
 with the error's code: 2 invalid input or parameters, 3 cycle already published, 4 a workbook failed,
-5 another run of the cycle is in progress."""
+5 another command is writing the cycle's data; 130 / 143 interrupted (SIGINT / SIGTERM), nothing published.
+
+A cycle id is checked when the option is read, before any file named after it is opened."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .errors import SopError
+from .runs import RunInterrupted
 
 if TYPE_CHECKING:
     from .store import Store
@@ -23,7 +26,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-CycleOpt = Annotated[str, typer.Option("--cycle", "-c", help="planning cycle, YYYY-MM (e.g. 2026-11)")]
+def _cycle(value: str | None) -> str | None:
+    """Option callback: a cycle id must be YYYY-MM within the supported years (``store.parse_cycle``)."""
+    if value is not None:
+        from .cycle_id import parse_cycle
+
+        parse_cycle(value)
+    return value
+
+
+CycleOpt = Annotated[str, typer.Option("--cycle", "-c", help="planning cycle, YYYY-MM (e.g. 2026-11)",
+                                       callback=_cycle)]
 RootOpt = Annotated[
     Path | None,
     typer.Option("--root", help="project folder (default: $SOP_HOME, else the folder above with params/defaults.yaml)"),
@@ -41,12 +54,15 @@ def _validate_for_cycle(store: Store, inputs_dir: Path, cycle: str) -> None:
     """Validate ``inputs_dir`` and the planners' inputs for ``cycle`` and say what passed, which defaults the
     data makes the pack take, and the warnings. Problems raise (exit 2); the full list goes to data/validation/."""
     from .cycle import check_planner_inputs
+    from .cycle_id import parse_cycle
     from .params import load_params
-    from .store import parse_cycle
     from .validate import validate_inputs
 
+    start = parse_cycle(cycle)  # before params/<cycle>.yaml is opened
     params = load_params(store.params_dir, cycle)
-    result = validate_inputs(inputs_dir, parse_cycle(cycle), report_dir=store.validation_dir)
+    result = validate_inputs(inputs_dir, start, report_dir=store.validation_dir,
+                             allow_stale_months=params.forecast.allow_stale_months,
+                             horizon_months=params.forecast.horizon_months)
     n_overrides = check_planner_inputs(store, cycle, result.tables, params)
     given = [n for n, t in result.tables.items() if len(t)]
     rows = sum(len(t) for t in result.tables.values())
@@ -84,7 +100,8 @@ def snapshot(
 
     store = Store(root)
     load_params(store.params_dir, cycle)
-    snap = take_snapshot(store, cycle, inputs, force=force)
+    with store.cycle_lock(cycle, command="sop snapshot"):
+        snap = take_snapshot(store, cycle, inputs, force=force)
     _echo(f"Snapshot of cycle {cycle}: {snap.folder}\nfingerprint {snap.fingerprint}")
     for name, entry in snap.manifest["tables"].items():
         _echo(f"  {name:<18} {entry['rows']:>8,} rows  sha256 {entry['sha256'][:16]}")
@@ -123,16 +140,21 @@ def forecast(
     progress bar; writes forecast, selection, backtest, scores and hierarchy tables."""
     from .cycle import open_cycle
     from .forecast import build_forecast, model_counts
+    from .store import Store
 
-    ctx = open_cycle(cycle, root=str(root) if root else "")
-    fp = ctx.params.forecast
-    result = build_forecast(ctx.table("sales_history"), ctx.table("promotions"), ctx.table("products"),
-                            ctx.table("prices"), ctx.cycle_start, fp, progress=True)
-    folder = out or (ctx.run_dir / "results")
-    tables = {"forecast": result.forecast, "forecast_selection": result.selection, "forecast_backtest": result.backtest,
-              "forecast_scores": result.scores, "forecast_levels": result.levels,
-              "forecast_level_accuracy": result.level_accuracy}
-    ctx.store.write_tables(folder, tables, fmt)
+    if fmt not in ("parquet", "csv"):
+        raise typer.BadParameter(f"{fmt!r}: use parquet or csv (a CSV's text cells that begin like a formula are "
+                                 "written with a leading ' so spreadsheets show them as text).", param_hint="--format")
+    with Store(root).cycle_lock(cycle, command="sop forecast"):  # it reads the snapshot and writes to the cycle
+        ctx = open_cycle(cycle, root=str(root) if root else "")
+        fp = ctx.params.forecast
+        result = build_forecast(ctx.table("sales_history"), ctx.table("promotions"), ctx.table("products"),
+                                ctx.table("prices"), ctx.cycle_start, fp, progress=True)
+        folder = out or (ctx.run_dir / "results")
+        tables = {"forecast": result.forecast, "forecast_selection": result.selection,
+                  "forecast_backtest": result.backtest, "forecast_scores": result.scores,
+                  "forecast_levels": result.levels, "forecast_level_accuracy": result.level_accuracy}
+        ctx.store.write_tables(folder, tables, fmt)
     _echo(f"{len(result.selection)} series forecast for cycle {ctx.cycle} (snapshot {ctx.snapshot.short_fingerprint}); "
           f"tables in {folder}")
     _echo(model_counts(result.selection).to_string(index=False))
@@ -182,24 +204,30 @@ def demo(
     """Run the built-in demo company in a project of its own (made on the first run, with the demo's
     parameters): for each cycle, write its extract to <root>/inputs/ and run the cycle (replacing earlier demo
     runs of those cycles). Prints where the newest pack is. Refuses a project that is not the demo's."""
+    from .cycle_id import parse_cycle
     from .demo import write_demo_inputs
     from .demo.meeting import hold_demo_meeting
     from .demo.project import ensure_demo_project
     from .pack import run_cycle
     from .store import Store
 
+    wanted = [c.strip() for c in cycles.split(",") if c.strip()]
+    for cycle in wanted:  # every id checked before anything is written
+        parse_cycle(cycle)
+    if not wanted:
+        raise typer.BadParameter("give at least one cycle, e.g. --cycles 2026-10,2026-11", param_hint="--cycles")
     folder = _demo_root(root)
     if ensure_demo_project(folder):
         _echo(f"Demo project made in {folder} (the demo company's parameters in params/)")
     store = Store(folder)
-    wanted = [c.strip() for c in cycles.split(",") if c.strip()]
     last = None
     for i, cycle in enumerate(wanted):
-        write_demo_inputs(cycle, store.inputs_dir, n_skus=skus)
-        _echo(f"Demo inputs for {cycle} written to {store.inputs_dir}")
-        if inputs_only:
-            continue
-        last = run_cycle(store, cycle, force=True, fresh_snapshot=True, echo=_echo)
+        with store.cycle_lock(cycle, command="sop demo"):  # the inputs it writes are the run's
+            write_demo_inputs(cycle, store.inputs_dir, n_skus=skus)
+            _echo(f"Demo inputs for {cycle} written to {store.inputs_dir}")
+            if inputs_only:
+                continue
+            last = run_cycle(store, cycle, force=True, fresh_snapshot=True, echo=_echo)
         if i + 1 < len(wanted):  # the meeting decides; the next cycle's pack follows the decisions through
             decided = hold_demo_meeting(store, cycle, review_cycle=wanted[i + 1])
             if decided:
@@ -210,6 +238,13 @@ def demo(
 
 decision_app = typer.Typer(help="The decision priority log: add, list, update, close, history.", no_args_is_help=True)
 app.add_typer(decision_app, name="decision")
+
+
+def _warn_damaged(damaged: list[dict[str, object]]) -> None:
+    """The decision log's damaged lines, on stderr: the command goes on with the lines that could be read."""
+    for d in damaged:
+        typer.echo(f"Warning: {d['file']} line {d['line']}: {d['problem']}. Fix or delete that line; the other "
+                   "lines are read.", err=True)
 
 
 def _author(author: str | None) -> str:
@@ -227,13 +262,14 @@ def decision_add(
     owner: Annotated[str, typer.Option(help="who owns the decision")],
     function: Annotated[str, typer.Option(help="sales, operations, finance or executive")],
     priority: Annotated[str, typer.Option(help="high, medium or low")],
-    cycle: Annotated[str, typer.Option("--cycle", "-c", help="cycle in which it is raised, YYYY-MM")],
+    cycle: Annotated[str, typer.Option("--cycle", "-c", help="cycle in which it is raised, YYYY-MM", callback=_cycle)],
     context: Annotated[str | None, typer.Option(help="why it comes up")] = None,
     options: Annotated[str | None, typer.Option(help="the options on the table")] = None,
     due: Annotated[str | None, typer.Option(help="due date YYYY-MM-DD")] = None,
     expected_kpi: Annotated[str | None, typer.Option(help="the KPI it should move")] = None,
     expected_value: Annotated[str | None, typer.Option(help="by how much (a number, in the KPI's unit)")] = None,
-    review_cycle: Annotated[str | None, typer.Option(help="cycle in which to check its effect, YYYY-MM")] = None,
+    review_cycle: Annotated[str | None, typer.Option(help="cycle in which to check its effect, YYYY-MM",
+                                                     callback=_cycle)] = None,
     author: AuthorOpt = None,
     root: RootOpt = None,
 ) -> None:
@@ -245,6 +281,7 @@ def decision_add(
               "context": context, "options": options, "due": due, "expected_kpi": expected_kpi,
               "expected_value": expected_value, "review_cycle": review_cycle}
     with Store(root).decision_log() as events:
+        _warn_damaged(events.damaged)
         ev = add_event(events, fields, _author(author))
         events.append(ev)
     _echo(f"{ev['id']} added: {ev['fields']['title']}")
@@ -261,7 +298,9 @@ def decision_list(
     from .decisions import open_items, replay
     from .store import Store
 
-    log = replay(Store(root).read_decision_events())
+    events, damaged = Store(root).read_decision_log()
+    _warn_damaged(damaged)
+    log = replay(events)
     if log.empty:
         _echo("The decision log is empty. Add one with `sop decision add`.")
         return
@@ -289,6 +328,7 @@ def decision_update(
         key, value = item.split("=", 1)
         fields[key.strip()] = value
     with Store(root).decision_log() as events:
+        _warn_damaged(events.damaged)
         ev = update_event(events, decision_id, fields, _author(author))
         events.append(ev)
     _echo(f"{decision_id} updated: " + ", ".join(f"{k}={v}" for k, v in ev["fields"].items()))
@@ -307,6 +347,7 @@ def decision_close(
     from .store import Store
 
     with Store(root).decision_log() as events:
+        _warn_damaged(events.damaged)
         events.append(close_event(events, decision_id, decision, rationale, _author(author)))
     _echo(f"{decision_id} closed.")
 
@@ -319,7 +360,9 @@ def decision_history(
     from .decisions import DecisionError, history
     from .store import Store
 
-    h = history(Store(root).read_decision_events(), decision_id)
+    events, damaged = Store(root).read_decision_log()
+    _warn_damaged(damaged)
+    h = history(events, decision_id)
     if h.empty:
         raise DecisionError(f"No decision {decision_id} in the log.")
     _echo(h.to_string(index=False))
@@ -334,10 +377,25 @@ def status(root: RootOpt = None) -> None:
     cycles = store.cycles()
     if not cycles:
         _echo("No cycles yet. Start with `sop run --cycle YYYY-MM` or `make demo`.")
+    from .runs import find_interrupted
+
     for c in cycles:
-        snap = store.read_snapshot(c, verify=False)
-        state = "published" if store.is_published(c) else "not published"
-        _echo(f"{c}  snapshot {snap.short_fingerprint}  {state}")
+        try:
+            fingerprint = str(store.read_manifest(c)["fingerprint"])[:12]
+            published = str(store.published_info(c).get("fingerprint", ""))[:12]
+        except SopError as exc:  # one damaged cycle does not hide the others
+            _echo(f"{c}  damaged: {exc}")
+            continue
+        if not published:
+            line = f"{c}  snapshot {fingerprint}  not published"
+        elif published == fingerprint:
+            line = f"{c}  snapshot {fingerprint}  published"
+        else:  # `sop snapshot --force` since: the pack still shows the published one until the cycle is re-run
+            line = f"{c}  snapshot {published}  published (a newer snapshot {fingerprint} is not run yet)"
+        stale = find_interrupted(store.runs_dir(c))
+        if stale:
+            line += f"  ({len(stale)} interrupted run(s): the next `sop run` clears them)"
+        _echo(line)
 
 
 @app.command("import")
@@ -355,10 +413,11 @@ def import_(
 ) -> None:
     """Turn your own extracts (order lines, Excel, Parquet, a database) into the contract's input files as the
     mapping file says, then validate them as `sop validate` does. Nothing is written if a table has a problem."""
+    from .cycle_id import parse_cycle
     from .errors import ParamsError
     from .importer import build_tables, load_mapping, write_inputs
     from .importer.write import cycle_after_sales
-    from .store import Store, parse_cycle
+    from .store import Store
 
     store = Store(root)
     if cycle is not None:
@@ -387,12 +446,24 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("Interrupted; nothing was published.", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors come here in non-standalone mode
+    except RunInterrupted as exc:
+        typer.echo(f"{exc}: the run's processes were stopped and its partial folder removed; nothing was published.",
+                   err=True)
+        sys.exit(128 + exc.signum)
+    except Exception as exc:  # usage errors come here in non-standalone mode, from click or typer's own copy
         import click
+        from typer import exceptions as typer_exceptions
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a ClickException: bad or missing option, with the usage line
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        raise
+        if isinstance(exc, click.exceptions.Exit | typer_exceptions.Exit):
+            sys.exit(getattr(exc, "exit_code", 0))
+        if isinstance(exc, click.exceptions.Abort | typer_exceptions.Abort):
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        if os.environ.get("SOP_DEBUG"):
+            raise
+        typer.echo(f"Error: unexpected {exc.__class__.__name__}: {exc}\nThis is a bug in the suite, not in your "
+                   "data: please report it with the command you ran (SOP_DEBUG=1 shows the traceback).", err=True)
+        sys.exit(1)

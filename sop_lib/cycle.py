@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .cycle_id import parse_cycle
 from .errors import CycleAlreadyPublished, InputInvalid, ParamsError, SopError
+from .health import describe_months, months_between, uncovered_capacity
 from .params import CycleParams, load_params
-from .store import Snapshot, Store, parse_cycle
+from .snapshot import Snapshot
+from .store import Store
 from .validate import validate_inputs
 
 
@@ -69,18 +73,21 @@ def open_cycle(
     = the cycle's scratch folder (so hand runs in JupyterLab never touch published results)."""
     store = Store(root or None)
     cycle = cycle or store.latest_cycle()
+    folder = Path(run_dir) if run_dir else store.scratch_dir(cycle)  # checks the cycle id before params are read
+    store = store.for_run(cycle, folder)  # a run that took its own snapshot reads it, not the cycle's
     params = load_params(store.params_dir, cycle, overrides)
     snapshot = store.read_snapshot(cycle)
-    folder = Path(run_dir) if run_dir else store.scratch_dir(cycle)
     (folder / "results").mkdir(parents=True, exist_ok=True)
     return CycleContext(store, cycle, params, snapshot, folder)
 
 
-def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, force: bool = False) -> Snapshot:
+def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, force: bool = False,
+                  params: CycleParams | None = None) -> Snapshot:
     """Validate the inputs folder and freeze it as the cycle's snapshot.
 
     Raises ``InputInvalid`` (every problem listed) before writing anything, and ``CycleAlreadyPublished``
-    when the cycle was published and ``force`` is not set.
+    when the cycle was published and ``force`` is not set. The cycle's parameters (read from ``params/`` when
+    not given) say how stale the history may be and how far the forecast reaches.
     """
     start = parse_cycle(cycle)
     if store.is_published(cycle) and not force:
@@ -89,7 +96,10 @@ def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, forc
             "Pass --force to take a new snapshot and re-run it (the published version is kept under superseded/)."
         )
     folder = inputs_dir or store.inputs_dir
-    validated = validate_inputs(folder, start, report_dir=store.validation_dir)
+    params = params or load_params(store.params_dir, cycle)
+    validated = validate_inputs(folder, start, report_dir=store.validation_dir,
+                                allow_stale_months=params.forecast.allow_stale_months,
+                                horizon_months=params.forecast.horizon_months)
     return store.write_snapshot(cycle, validated.tables, validated.sources, validated.warnings,
                                 assumptions=validated.assumptions)
 
@@ -127,7 +137,8 @@ def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFram
 
 
 def _parameter_problems(store: Store, cycle: str, tables: dict[str, pd.DataFrame], params: CycleParams) -> list[str]:
-    """Scenario and overtime entries that name resources or families the data does not have."""
+    """Scenario and overtime entries that name resources or families the data does not have, and a forecast
+    horizon that reaches past the capacity data (see :func:`_horizon_problems`)."""
     from .params import param_origin
 
     def origin(key: str) -> str:
@@ -164,7 +175,30 @@ def _parameter_problems(store: Store, cycle: str, tables: dict[str, pd.DataFrame
         where = "capacity is not modelled (no capacity table)" if not modelled else (
             f"the capacity table and bill of resources know: {', '.join(sorted(known))}")
         problems.append(f"supply.overtime.{res}: no such resource; {where} ({origin(f'supply.overtime.{res}')})")
-    return problems
+    return problems + _horizon_problems(cycle, capacity, routes, params, origin)
+
+
+def _horizon_problems(cycle: str, capacity: pd.DataFrame, routes: pd.DataFrame, params: CycleParams,
+                      origin: Callable[[str], str]) -> list[str]:
+    """Months of the forecast horizon in which a resource of the bill of resources has no capacity row: the
+    supply plan would take them as unconstrained without a word, so each is a problem while capacity is
+    modelled. (A budget that ends before the horizon is only a warning, from validation: budgets are annual.)"""
+    start = parse_cycle(cycle)
+    horizon = params.forecast.horizon_months
+    missing = uncovered_capacity(capacity, routes, start, horizon)
+    if missing.empty:
+        return []
+    end = start + pd.DateOffset(months=horizon - 1)
+    fits = months_between(start, missing["period"].min())
+    fix = (f"set forecast.horizon_months: {fits} or less" if fits >= 1 else
+           f"check that capacity has rows from the cycle month {start:%Y-%m} on")
+    by_months = missing.groupby("resource")["period"].agg(lambda p: describe_months(p))
+    return [
+        f"forecast.horizon_months: {horizon} plans {start:%Y-%m} … {end:%Y-%m}, but capacity has no hours for "
+        f"{', '.join(sorted(g.index))} in {months}: those months would be planned as unconstrained. Add the "
+        f"capacity rows, or {fix} ({origin('forecast.horizon_months')})"
+        for months, g in by_months.groupby(by_months)
+    ]
 
 
 class PlannerInputsInvalid(ParamsError):

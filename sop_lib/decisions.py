@@ -9,10 +9,14 @@ events file (``data/decisions/events.jsonl``, kept across cycles).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+import re
 from typing import Any
 
 import pandas as pd
 
+from .cycle_id import parse_cycle
 from .errors import SopError
 from .variance import tracking_signal
 
@@ -23,6 +27,12 @@ FIELDS = ("key", "raised_cycle", "title", "context", "options", "owner", "functi
           "decision", "rationale", "expected_kpi", "expected_value", "review_cycle")
 REQUIRED = ("raised_cycle", "title", "owner", "function", "priority")
 COLUMNS = ["id", *FIELDS, "created_at", "created_by", "updated_at", "updated_by", "changes"]
+ACTIONS = ("add", "update", "close")
+SHORT_TEXT = ("key", "title", "owner", "expected_kpi")  # one line each
+MAX_LENGTH = {"title": 300, "owner": 200, "key": 200, "expected_kpi": 200}  # others (free text): 5,000
+MAX_VALUE = 1e12  # an expected effect beyond this is a typing error, whatever the KPI's unit
+_ID = re.compile(r"D-[0-9]{1,6}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class DecisionError(SopError):
@@ -39,17 +49,30 @@ def _check(fields: dict[str, Any]) -> dict[str, Any]:
     for key, allowed in (("function", FUNCTIONS), ("priority", PRIORITIES), ("status", STATUSES)):
         if key in out and out[key] not in allowed:
             problems.append(f"{key} must be one of {', '.join(allowed)} (got '{out[key]}')")
+    for key, value in out.items():
+        if isinstance(value, str):
+            limit = MAX_LENGTH.get(key, 5000)
+            if len(value) > limit:
+                problems.append(f"{key} is {len(value):,} characters long; at most {limit:,}")
+            if _CONTROL.search(value) or (key in SHORT_TEXT and "\n" in value):
+                problems.append(f"{key} holds control characters{' or a line break' if key in SHORT_TEXT else ''}")
     for key in ("raised_cycle", "review_cycle"):
         if out.get(key):
             try:
-                dt.datetime.strptime(out[key], "%Y-%m")
-            except ValueError:
-                problems.append(f"{key} must be a cycle YYYY-MM (got '{out[key]}')")
+                parse_cycle(str(out[key]))
+            except SopError as exc:
+                problems.append(f"{key}: {str(exc).rstrip('.')}")
+    if out.get("raised_cycle") and out.get("review_cycle") and str(out["review_cycle"]) < str(out["raised_cycle"]):
+        problems.append(f"review_cycle {out['review_cycle']} is before raised_cycle {out['raised_cycle']}")
     if out.get("due"):
         try:
-            out["due"] = dt.date.fromisoformat(str(out["due"])).isoformat()
+            due = dt.date.fromisoformat(str(out["due"]))
         except ValueError:
             problems.append(f"due must be a date YYYY-MM-DD (got '{out['due']}')")
+        else:
+            if not 1990 <= due.year <= 2100:
+                problems.append(f"due {due.isoformat()} is out of range: the year must be between 1990 and 2100")
+            out["due"] = due.isoformat()
     if out.get("expected_kpi"):
         from .kpi import KPIS, parse_kpi_name
 
@@ -61,12 +84,75 @@ def _check(fields: dict[str, Any]) -> dict[str, Any]:
             out["expected_kpi"] = f"{kpi}:{scope}" if scope else kpi
     if "expected_value" in out and out["expected_value"] != "":
         try:
-            out["expected_value"] = float(out["expected_value"])
-        except (TypeError, ValueError):
+            value = float(out["expected_value"])
+        except (TypeError, ValueError, OverflowError):
             problems.append(f"expected_value must be a number (got '{out['expected_value']}')")
+        else:
+            if not math.isfinite(value):  # '1e999' reads as infinity: JSON would write it as Infinity
+                problems.append(f"expected_value must be a finite number (got '{out['expected_value']}')")
+            elif abs(value) > MAX_VALUE:
+                problems.append(f"expected_value {value:g} is implausibly large (at most ±{MAX_VALUE:g})")
+            else:
+                out["expected_value"] = value
     if problems:
         raise DecisionError("Decision not recorded: " + "; ".join(problems) + ".")
     return out
+
+
+def parse_log(lines: list[bytes]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The events of the log's ``lines`` (bytes, one JSON object each), and the damaged lines as ``line``
+    (1-based) and ``problem``. A damaged line is skipped and the rest still read: a line cut short or not UTF-8,
+    not an event (id, action, at, author, fields), an update of an id the log never added, or a second add of
+    one. A number that is not finite (``Infinity``, ``NaN``) is dropped from its event, which is kept."""
+    events: list[dict[str, Any]] = []
+    damaged: list[dict[str, Any]] = []
+    added: set[str] = set()
+    for number, raw in enumerate(lines, start=1):
+        raw = raw.rstrip(b"\r")
+        if not raw.strip():
+            continue
+        try:
+            ev = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            damaged.append({"line": number, "problem": "not UTF-8 text: skipped"})
+            continue
+        except json.JSONDecodeError as exc:
+            damaged.append({"line": number, "problem": f"not a complete JSON object ({exc.msg.removesuffix(' at')}, "
+                                                     f"column {exc.colno}: cut short?): skipped"})
+            continue
+        problem = _event_problem(ev, added)
+        if problem:
+            damaged.append({"line": number, "problem": f"{problem}: skipped"})
+            continue
+        bad = sorted(k for k, v in ev["fields"].items() if isinstance(v, float) and not math.isfinite(v))
+        if bad:
+            ev["fields"] = {k: v for k, v in ev["fields"].items() if k not in bad}
+            damaged.append({"line": number, "problem": f"{', '.join(bad)} is not a finite number: ignored"})
+        if ev["action"] == "add":
+            added.add(ev["id"])
+        events.append(ev)
+    return events, damaged
+
+
+def _event_problem(ev: Any, added: set[str]) -> str:
+    if not isinstance(ev, dict):
+        return "not an event (a JSON object with id, action, at, author and fields)"
+    missing = [k for k in ("id", "action", "at", "author", "fields") if k not in ev]
+    if missing:
+        return f"not an event: no {', '.join(missing)}"
+    if not isinstance(ev["id"], str) or not _ID.fullmatch(ev["id"]):
+        return f"id {ev['id']!r} is not of the form D-001"
+    if ev["action"] not in ACTIONS:
+        return f"action {ev['action']!r} is not one of {', '.join(ACTIONS)}"
+    if not isinstance(ev["fields"], dict) or not all(isinstance(v, str | int | float | bool | None) for v in ev["fields"].values()):
+        return "its fields are not a list of field: value"
+    if not isinstance(ev["at"], str) or not isinstance(ev["author"], str):
+        return "its time or author is not text"
+    if ev["action"] == "add" and ev["id"] in added:
+        return f"{ev['id']} was already added earlier in the log"
+    if ev["action"] != "add" and ev["id"] not in added:
+        return f"{ev['action']} of {ev['id']}, which no earlier line adds"
+    return ""
 
 
 def _now() -> str:
@@ -240,7 +326,7 @@ def candidate_events(
     for rec in candidates.to_dict(orient="records"):
         if rec["key"] in covered_keys(log, rec["raised_cycle"]):
             continue
-        fields = {k: v for k, v in rec.items() if k in FIELDS and not (isinstance(v, float) and pd.isna(v))}
+        fields = {k: v for k, v in rec.items() if k in FIELDS and not (isinstance(v, float) and not math.isfinite(v))}
         earlier = log[log["key"] == rec["key"]]["id"].tolist() if len(log) else []
         if earlier:
             fields["context"] = f"{fields.get('context', '')} Raised again: {', '.join(earlier)} reached its review " \

@@ -45,7 +45,9 @@ class InputInvalid(SopError):
         creating its folder, and name it in the message."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.problems.to_csv(path, index=False, encoding="utf-8-sig")
+        from .exports import neutralise_formulas  # the values are the user's: Excel must not run them
+
+        neutralise_formulas(self.problems).to_csv(path, index=False, encoding="utf-8-sig")
         self.report_path = path
         self.args = (self._message(),)
         return path

@@ -1,8 +1,12 @@
 """Run a cycle's workbooks through papermill, render the HTML pack with nbconvert, publish it.
 
-Nothing half-written is ever published: the pack is built in a staging folder and moved into
-``reports/<cycle>/`` in one rename only after every workbook succeeded. A failed run is rendered to
-``reports/_failed/<cycle>-<run_id>/`` (so the error can be read) and leaves the published pack alone.
+Nothing half-written is ever published. A run works in its own folder (``data/cycles/<cycle>/runs/<id>/``) on
+its own snapshot when it takes a new one (``runs/<id>/snapshot/``; else on the cycle's, which its lock keeps
+still), and builds the pack in a staging folder. Only when every workbook succeeded is the run published: its
+snapshot, its results and its pack replace the cycle's in three renames, with signals held off, and a run killed
+in between is completed by the next run of the cycle (``clear_interrupted_runs``). A failed run is rendered to
+``reports/_failed/<cycle>-<run_id>/`` (so the error can be read) and leaves the cycle's snapshot, published
+results and pack byte-identical. ``runs`` handles the processes and a run that was interrupted.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -21,11 +26,14 @@ import nbformat
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from . import runs
 from .cycle import check_planner_inputs, take_snapshot
-from .errors import CycleAlreadyPublished, WorkbookFailed
+from .cycle_id import parse_cycle
+from .errors import CycleAlreadyPublished, SopError, WorkbookFailed
 from .pack_summary import gather_summary
 from .params import CycleParams, load_params
-from .store import Snapshot, Store, parse_cycle
+from .snapshot import Snapshot
+from .store import Store
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOTEBOOKS: list[tuple[str, str]] = [
@@ -69,12 +77,14 @@ def execute_notebooks(
     from papermill.exceptions import PapermillExecutionError
     from traitlets.config import Config
 
-    # Local kernels talk over Unix sockets: no TCP ports opened, and no "running over TCP without
-    # encryption" warning from each kernel in the scheduler's log.
-    kernel_config = Config({"KernelManager": {"transport": "ipc"}})
-
     steps = [StepRecord(name, title) for name, title in NOTEBOOKS]
     for step in steps:
+        # Local kernels talk over Unix sockets: no TCP ports opened, and no "running over TCP without encryption"
+        # warning from each kernel in the scheduler's log. The connection file is named after the run: its ipc
+        # sockets then are too (not `kernel-ipc-*` in the notebooks folder, shared by every run), and the run's
+        # processes can be found by it (runs.py).
+        kernel_config = Config({"KernelManager": {
+            "transport": "ipc", "connection_file": str(runs.connection_file(run_dir, step.name))}})
         source = store.notebooks_dir / f"{step.name}.ipynb"
         target = run_dir / f"{step.name}.ipynb"
         echo(f"  running {step.name} …")
@@ -157,7 +167,8 @@ def render_pack(
         (target / step.href).write_text(body, encoding="utf-8")
 
     failed = next((f"{s.title}: {s.error}" for s in steps if s.status == "failed"), "")
-    page_ctx = {**common, "failed": failed, "currency": params.finance.currency}
+    page_ctx = {**common, "failed": failed, "currency": params.finance.currency,
+                "log_damaged": store.read_decision_log()[1]}  # damaged lines of the decision log, skipped
     summary = gather_summary(store, cycle, run_dir, snapshot, params)
     store.write_tables(target, {"decision_candidates": summary.candidates})
     for page, context in summary.pages(steps).items():
@@ -176,11 +187,22 @@ def _log_candidates(store: Store, path: Path) -> None:
         events.extend(candidate_events(events, candidates, author="sop run"))
 
 
+def _candidates_to_log(store: Store, staging: Path) -> None:
+    """The events publication will add to the log, made now without writing them: a value the log refuses stops
+    the run before anything is replaced."""
+    from .decisions import candidate_events
+
+    candidate_events(store.read_decision_events(), pd.read_parquet(staging / "decision_candidates.parquet"), "sop run")
+
+
 def write_cycles_index(store: Store) -> Path:
     """``reports/index.html``: every published pack, newest first."""
     rows: list[dict[str, Any]] = []
     for cycle in reversed(store.published_cycles()):
-        info = json.loads((store.published_dir(cycle) / "published.json").read_text(encoding="utf-8"))
+        try:
+            info = store.published_info(cycle)
+        except SopError:
+            info = {"fingerprint": "(damaged record)"}
         rows.append({"cycle": cycle, "fingerprint": str(info.get("fingerprint", ""))[:12],
                      "published_at": info.get("published_at", "")})
     path = store.reports_dir / "index.html"
@@ -198,10 +220,13 @@ def run_cycle(
     fresh_snapshot: bool = False,
     echo: Callable[[str], None] = print,
 ) -> RunOutcome:
-    """Snapshot (if the cycle has none, or ``fresh_snapshot``), execute, render and publish one cycle.
+    """Snapshot (if the cycle has none, or ``fresh_snapshot``, or ``inputs_dir`` is given), execute, render and
+    publish one cycle, under the cycle's lock; first clear away what interrupted runs of the cycle left.
 
-    Raises ``CycleAlreadyPublished`` without ``force``; ``InputInvalid`` before anything runs;
-    ``WorkbookFailed`` after rendering the failed run to ``reports/_failed/``.
+    Raises ``CycleAlreadyPublished`` without ``force``; ``CycleLocked`` while another command writes the cycle;
+    ``InputInvalid`` before anything runs; ``WorkbookFailed`` after rendering the failed run to
+    ``reports/_failed/``; ``runs.RunInterrupted`` on SIGTERM or SIGINT, after stopping the run's processes and
+    removing its folder.
     """
     parse_cycle(cycle)
     if store.is_published(cycle) and not force:
@@ -210,45 +235,63 @@ def run_cycle(
             "cycles compare against. Pass --force to re-run it; the published version is kept under superseded/."
         )
     params = load_params(store.params_dir, cycle)
-    with store.cycle_lock(cycle):
-        return _run_locked(store, cycle, params, inputs_dir, fresh_snapshot, echo)
+    with store.cycle_lock(cycle, command="sop run"):
+        clear_interrupted_runs(store, cycle, echo)
+        run_dir = store.new_run_dir(cycle)
+        runs.mark_running(run_dir, cycle)
+        staging = store.reports_dir / f".staging-{cycle}-{run_dir.name}"
+        with runs.interrupt_guard(runs.kernel_token(run_dir)) as guard:
+            try:
+                return _run_locked(store, cycle, params, run_dir, staging, inputs_dir, fresh_snapshot, guard, echo)
+            except WorkbookFailed:
+                raise  # its folder (with the failed notebook) and its failed pack are kept
+            except BaseException as exc:
+                _abandon(run_dir, staging, interrupted=isinstance(exc, runs.RunInterrupted) or bool(guard.interrupted))
+                raise
 
 
 def _run_locked(
-    store: Store, cycle: str, params: CycleParams, inputs_dir: Path | None, fresh_snapshot: bool,
-    echo: Callable[[str], None],
+    store: Store, cycle: str, params: CycleParams, run_dir: Path, staging: Path, inputs_dir: Path | None,
+    fresh_snapshot: bool, guard: runs.Guard, echo: Callable[[str], None],
 ) -> RunOutcome:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    has_snapshot = (store.snapshot_dir(cycle) / "manifest.json").exists()
-    if fresh_snapshot or inputs_dir is not None or not has_snapshot:
+    run_store = store
+    if fresh_snapshot or inputs_dir is not None or not (store.snapshot_dir(cycle) / "manifest.json").exists():
         echo(f"Snapshot of {inputs_dir or store.inputs_dir} for cycle {cycle} …")
-        take_snapshot(store, cycle, inputs_dir, force=True)
-    snapshot = store.read_snapshot(cycle)
-    check_planner_inputs(store, cycle, {n: snapshot[n] for n in ("products", "sales_history", "capacity", "prices",
-                                                                 "bill_of_resources")}, params)
+        run_store = store.with_snapshot(cycle, run_dir / "snapshot")  # the cycle's own is replaced on publication
+        take_snapshot(run_store, cycle, inputs_dir, force=True, params=params)
+    snapshot = run_store.read_snapshot(cycle)
+    check_planner_inputs(run_store, cycle, {n: snapshot[n] for n in ("products", "sales_history", "capacity", "prices",
+                                                                     "bill_of_resources")}, params)
     timings["snapshot"] = time.perf_counter() - t0
     echo(f"Cycle {cycle}: snapshot {snapshot.short_fingerprint} ({snapshot.manifest['captured_at']})")
-    changed = store.changed_inputs(snapshot, store.inputs_dir)
+    changed = store.changed_inputs(snapshot, store.inputs_dir) if run_store is store else []
     if changed:
         echo(f"Note: {', '.join(changed)} in {store.inputs_dir} changed since this snapshot was taken; the run uses "
              "the snapshot. Pass --fresh-snapshot to snapshot the new files.")
 
-    run_dir = store.new_run_dir(cycle)
     steps = execute_notebooks(store, cycle, run_dir, params.run.notebook_timeout_s, echo)
+    if guard.interrupted:  # the signal ended a kernel but its exception was swallowed on the way
+        raise runs.RunInterrupted(guard.interrupted)
     for s in steps:
         timings[s.name] = s.seconds or 0.0
 
     t0 = time.perf_counter()
-    staging = store.reports_dir / f".staging-{cycle}-{run_dir.name}"
-    render_pack(store, cycle, run_dir, snapshot, params, steps, staging)
+    render_pack(run_store, cycle, run_dir, snapshot, params, steps, staging)
     timings["render"] = time.perf_counter() - t0
+    damaged = store.read_decision_log()[1]
+    if damaged:
+        echo(f"Warning: {len(damaged)} line(s) of {damaged[0]['file']} could not be read and were skipped (line "
+             f"{', '.join(str(d['line']) for d in damaged)}); the decisions page lists them.")
 
     failed = [s for s in steps if s.status != "ok"]
     if failed:
         dest = store.reports_dir / "_failed" / f"{cycle}-{run_dir.name}"
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(dest)
+        runs.mark_ended(run_dir, "failed", failed_pack=str(dest))
+        runs.remove_kernel_files(run_dir)
         first = failed[0]
         raise WorkbookFailed(
             f"Workbook {first.name} failed: {first.error or 'did not run'}.\n"
@@ -258,13 +301,71 @@ def _run_locked(
 
     info = {"cycle": cycle, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-    store.publish_results(cycle, run_dir, info)
-    _log_candidates(store, staging / "decision_candidates.parquet")
+    staged = store.stage_published(cycle, run_dir, info)
+    _candidates_to_log(store, staging)  # a log that refuses them says so now, before anything is replaced
+    runs.mark_running(run_dir, cycle, phase="publishing", staging=str(staging), published=str(staged))
+    with guard.defer():  # a signal now waits for the few renames that publish
+        _publish(store, cycle, run_dir, staging, echo)
+        runs.mark_ended(run_dir, "published", fingerprint=snapshot.fingerprint)
+    if guard.pending:
+        echo("A stop signal came while publishing: the publication was completed first.")
+    return RunOutcome(cycle, run_dir, store.report_dir(cycle), True, steps, timings)
+
+
+def _publish(store: Store, cycle: str, run_dir: Path, staging: Path, echo: Callable[[str], None]) -> None:
+    """Replace the cycle's snapshot (if the run took one), published results and pack with the run's, then log the
+    cycle's candidate decisions and rewrite the cycles index. Each step does nothing if already done, so a run
+    killed half-way is completed by the next run of the cycle with the same call."""
+    store.swap_snapshot(cycle, run_dir / "snapshot")
+    store.swap_published(cycle, store.staged_published_dir(cycle, run_dir.name))
     final = store.report_dir(cycle)
-    if final.exists():
-        old = store.reports_dir / "_superseded" / f"{cycle}-{dt.datetime.now():%Y%m%dT%H%M%S}"
-        old.parent.mkdir(parents=True, exist_ok=True)
-        final.rename(old)
-    staging.rename(final)
+    try:
+        _log_candidates(store, (staging if staging.exists() else final) / "decision_candidates.parquet")
+    except SopError as exc:  # the plan is published; the log is the planners' to mend
+        echo(f"Warning: the cycle's candidate decisions were not added to the decision log: {exc}")
+    if staging.exists():
+        if final.exists():
+            old = store.reports_dir / "_superseded" / f"{cycle}-{dt.datetime.now():%Y%m%dT%H%M%S%f}"
+            old.parent.mkdir(parents=True, exist_ok=True)
+            final.rename(old)
+        staging.rename(final)
     write_cycles_index(store)
-    return RunOutcome(cycle, run_dir, final, True, steps, timings)
+
+
+def _abandon(run_dir: Path, staging: Path, interrupted: bool) -> None:
+    """After an interruption or an unexpected error: stop the run's processes, remove its kernels' files and
+    staging pack, and its folder (kept, marked failed, if an unexpected error came after a workbook ran)."""
+    runs.stop_processes(runs.kernel_token(run_dir))
+    runs.remove_kernel_files(run_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    if interrupted or not any(run_dir.glob("*.ipynb")):
+        shutil.rmtree(run_dir, ignore_errors=True)
+        for folder in (run_dir.parent, run_dir.parent.parent):  # runs/, then the cycle's folder, if left empty
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+    else:
+        runs.mark_ended(run_dir, "failed")
+
+
+def clear_interrupted_runs(store: Store, cycle: str, echo: Callable[[str], None] = print) -> list[runs.Leftover]:
+    """What runs of ``cycle`` that were killed left behind (the caller holds the cycle's lock, so no live run owns
+    any of it): processes, kernel files, partial run folders and staging packs are removed, and a run killed while
+    publishing is completed. Each is reported."""
+    found = []
+    for left in runs.find_interrupted(store.runs_dir(cycle)):
+        staging = store.reports_dir / f".staging-{cycle}-{left.run_dir.name}"
+
+        def finish(leftover: runs.Leftover, staging: Path = staging) -> None:
+            _publish(store, cycle, leftover.run_dir, staging, echo)
+            runs.mark_ended(leftover.run_dir, "published", completed_by=os.getpid())
+
+        runs.clear_leftover(left, staging, finish)
+        echo(f"Found an interrupted run {left.run_dir.name} of cycle {cycle} (process {left.marker.get('pid', '?')}, "
+             f"{left.marker.get('phase', 'running')}): {'; '.join(left.done)}.")
+        found.append(left)
+    strays = [*store.reports_dir.glob(f".staging-{cycle}-*"), *store.cycle_dir(cycle).glob(".snapshot-*"),
+              *store.cycle_dir(cycle).glob(".old-.snapshot-*"), *store.cycle_dir(cycle).glob(".published-*")]
+    for stray in strays:
+        shutil.rmtree(stray, ignore_errors=True)
+        echo(f"Removed {stray.name}, left by an interrupted run or snapshot of cycle {cycle}.")
+    return found

@@ -4,15 +4,20 @@ Layout under the root (a project checkout, or any folder with ``params/defaults.
 
     params/defaults.yaml, params/<cycle>.yaml     parameters
     inputs/<table>.{csv,parquet,xlsx}              the extract a user (or ``sop demo``) supplies
-    data/cycles/<cycle>/snapshot/                  frozen, validated inputs + manifest.json
-    data/cycles/<cycle>/runs/<run_id>/             one ``sop run``: executed notebooks + results/
+    data/cycles/<cycle>/snapshot/                  frozen, validated inputs + manifest.json (the published run's)
+    data/cycles/<cycle>/runs/<run_id>/             one ``sop run``: executed notebooks + results/, its own
+                                                   snapshot/ until it is published, running.json while it runs
     data/cycles/<cycle>/scratch/                   results of notebooks run by hand in JupyterLab
     data/cycles/<cycle>/published/                 the published results (read-only; the archive)
     reports/<cycle>/                               the published HTML pack
+    data/.locks/<cycle>.lock                       held by the command writing the cycle's data
+
+A cycle id is checked (``parse_cycle``) before any file named after it is opened.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
@@ -20,25 +25,32 @@ import os
 import shutil
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .cycle_id import is_cycle, parse_cycle
+from .decision_log import DecisionEvents, locked_log, read_log
 from .errors import CycleLocked, CycleNotFound, ParamsError, SopError
+from .exports import neutralise_formulas
 from .input_files import sha256_file
 from .overrides import OVERRIDE_COLUMNS
+from .snapshot import Snapshot
 
 
 def find_root(root: str | Path | None = None) -> Path:
     """The project root: ``root`` if given, else ``$SOP_HOME``, else the nearest folder at or above the
     working directory that holds ``params/defaults.yaml``."""
-    if root:
-        return Path(root).expanduser().resolve()
-    if os.environ.get("SOP_HOME"):
-        return Path(os.environ["SOP_HOME"]).expanduser().resolve()
+    given = root or os.environ.get("SOP_HOME")
+    if given:
+        folder = Path(given).expanduser().resolve()
+        if not folder.is_dir():  # a mistyped --root must not become a new project
+            where = "--root" if root else "SOP_HOME"
+            raise ParamsError(f"The project folder {folder} ({where}) does not exist. Pass the folder that holds "
+                           "params/defaults.yaml, or make one with `sop init`.")
+        return folder
     here = Path.cwd().resolve()
     for folder in [here, *here.parents]:
         if (folder / "params" / "defaults.yaml").exists():
@@ -49,70 +61,26 @@ def find_root(root: str | Path | None = None) -> Path:
     )
 
 
-def parse_cycle(cycle: str) -> pd.Timestamp:
-    """``"2026-11"`` → Timestamp of the cycle month's first day; a clear error otherwise."""
-    try:
-        ts = pd.Timestamp(dt.datetime.strptime(cycle, "%Y-%m"))
-    except (TypeError, ValueError):
-        raise ParamsError(f"Cycle {cycle!r} is not a month in the form YYYY-MM (e.g. 2026-11).") from None
-    return ts
-
-
-@dataclass
-class Snapshot:
-    """A cycle's frozen inputs: tables by name and the manifest that fingerprints them."""
-
-    cycle: str
-    folder: Path
-    manifest: dict[str, Any]
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-    @property
-    def fingerprint(self) -> str:
-        return str(self.manifest["fingerprint"])
-
-    @property
-    def short_fingerprint(self) -> str:
-        return self.fingerprint[:12]
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
-
-    # --- what the extract had (optional tables it lacked are empty; the manifest lists the defaults taken) --
-    def has(self, name: str) -> bool:
-        """The snapshot holds rows of input table ``name`` (False for an optional table the extract lacked)."""
-        return name in self.tables and len(self.tables[name]) > 0
-
-    @property
-    def priced(self) -> bool:
-        """There is a price list: money can be computed (else plans are in units)."""
-        return self.has("prices")
-
-    @property
-    def costed(self) -> bool:
-        """The price list has unit costs: margins can be computed."""
-        return self.priced and bool(self.tables["prices"]["unit_cost"].notna().all())
-
-    @property
-    def capacity_modelled(self) -> bool:
-        """Both a bill of resources and capacity: load can be checked against hours (else unconstrained)."""
-        return self.has("bill_of_resources") and self.has("capacity")
-
-    @property
-    def budgeted(self) -> bool:
-        return self.has("budget")
-
-    @property
-    def assumptions(self) -> list[dict[str, Any]]:
-        """Defaults taken for tables or columns the extract did not have (``table``, ``assumption``)."""
-        return list(self.manifest.get("assumptions", []))
-
-
 class Store:
     """Paths and file I/O under one root."""
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root = find_root(root)
+        self._snapshot_dirs: dict[str, Path] = {}
+
+    def with_snapshot(self, cycle: str, folder: Path) -> Store:
+        """This store, with ``cycle``'s snapshot read from and written to ``folder`` instead of the cycle's own
+        (a run's snapshot, which replaces the cycle's only when the run is published)."""
+        parse_cycle(cycle)
+        other = copy.copy(self)
+        other._snapshot_dirs = {**self._snapshot_dirs, cycle: Path(folder)}
+        return other
+
+    def for_run(self, cycle: str, run_dir: Path) -> Store:
+        """The store as a run (or a workbook opened with its ``run_dir``) sees it: the run's own snapshot
+        (``<run_dir>/snapshot/``) when it has one, else the cycle's."""
+        own = Path(run_dir) / "snapshot"
+        return self.with_snapshot(cycle, own) if (own / "manifest.json").exists() else self
 
     # --- paths -------------------------------------------------------------------------------
     @property
@@ -142,7 +110,7 @@ class Store:
         return self.root / "data" / "cycles" / cycle
 
     def snapshot_dir(self, cycle: str) -> Path:
-        return self.cycle_dir(cycle) / "snapshot"
+        return self._snapshot_dirs.get(cycle) or self.cycle_dir(cycle) / "snapshot"
 
     def published_dir(self, cycle: str) -> Path:
         return self.cycle_dir(cycle) / "published"
@@ -150,9 +118,12 @@ class Store:
     def scratch_dir(self, cycle: str) -> Path:
         return self.cycle_dir(cycle) / "scratch"
 
+    def runs_dir(self, cycle: str) -> Path:
+        return self.cycle_dir(cycle) / "runs"
+
     def new_run_dir(self, cycle: str) -> Path:
         run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
-        folder = self.cycle_dir(cycle) / "runs" / run_id
+        folder = self.runs_dir(cycle) / run_id
         (folder / "results").mkdir(parents=True)
         return folder
 
@@ -165,7 +136,7 @@ class Store:
         base = self.root / "data" / "cycles"
         if not base.exists():
             return []
-        return sorted(p.name for p in base.iterdir() if (p / "snapshot" / "manifest.json").exists())
+        return sorted(p.name for p in base.iterdir() if is_cycle(p.name) and (p / "snapshot" / "manifest.json").exists())
 
     def latest_cycle(self) -> str:
         cycles = self.cycles()
@@ -183,28 +154,45 @@ class Store:
         base = self.root / "data" / "cycles"
         if not base.exists():
             return []
-        cycles = sorted(p.name for p in base.iterdir() if (p / "published" / "published.json").exists())
+        cycles = sorted(p.name for p in base.iterdir() if is_cycle(p.name) and (p / "published" / "published.json").exists())
         return [c for c in cycles if before is None or c < before]
 
+    def published_info(self, cycle: str) -> dict[str, Any]:
+        """``published/published.json`` of a published cycle: run id, snapshot fingerprint, time (empty if none)."""
+        path = self.published_dir(cycle) / "published.json"
+        if not path.exists():
+            return {}
+        return _read_json(path, "the record of the cycle's publication")
+
     @contextmanager
-    def cycle_lock(self, cycle: str) -> Iterator[None]:
-        """One run of a cycle at a time. The OS releases the lock if the process dies."""
-        import fcntl
+    def cycle_lock(self, cycle: str, command: str = "") -> Iterator[None]:
+        """One command writing a cycle's data at a time (``sop run``, ``snapshot``, ``demo``, ``forecast``): the
+        second is refused with ``CycleLocked`` (exit code 5), naming the holder. Re-entrant within a process
+        (the demo holds it around a run); the OS releases it if the process dies."""
+        from filelock import FileLock, Timeout
 
         self.cycle_dir(cycle)  # validates the cycle id
         path = self.root / "data" / ".locks" / f"{cycle}.lock"  # outside the cycle: a refused run leaves it untouched
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise CycleLocked(
-                    f"Another run of cycle {cycle} is in progress (lock {path}). Wait for it to finish."
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        holder = path.with_suffix(".holder.json")
+        lock = FileLock(str(path), is_singleton=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise CycleLocked(
+                f"Another run of cycle {cycle} is in progress{_describe_holder(holder)} (lock {path}). "
+                "Wait for it to finish, then try again."
+            ) from None
+        outer = lock.lock_counter == 1
+        if outer:
+            holder.write_text(json.dumps({"pid": os.getpid(), "command": command or "sop",
+                                          "since": dt.datetime.now().isoformat(timespec="seconds")}), encoding="utf-8")
+        try:
+            yield
+        finally:
+            if outer:
+                holder.unlink(missing_ok=True)
+            lock.release()
 
     def changed_inputs(self, snapshot: Snapshot, inputs_dir: Path) -> list[str]:
         """Input files that differ from the ones the snapshot was taken from (same path, other content)."""
@@ -215,38 +203,23 @@ class Store:
                 changed.append(src.name)
         return changed
 
-    # --- decision log (kept across cycles) ---------------------------------------------------
+    # --- decision log (kept across cycles; its file I/O is ``decision_log.py``) ---------------
     @property
     def decisions_file(self) -> Path:
         return self.root / "data" / "decisions" / "events.jsonl"
 
+    def read_decision_log(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The log's events and its damaged lines (``decision_log.read_log``)."""
+        return read_log(self.decisions_file)
+
     def read_decision_events(self) -> list[dict[str, Any]]:
-        path = self.decisions_file
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        """The log's readable events (``read_decision_log`` also says which lines were damaged)."""
+        return self.read_decision_log()[0]
 
-    @contextmanager
-    def decision_log(self) -> Iterator[list[dict[str, Any]]]:
-        """Read the events under an exclusive lock; events appended to the yielded list are written at the end
-        (append-only: earlier lines are never rewritten)."""
-        import fcntl
-
-        path = self.decisions_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path.with_suffix(".lock"), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                events = self.read_decision_events()
-                n = len(events)
-                yield events
-                new = events[n:]
-                if new:
-                    with open(path, "a", encoding="utf-8") as fh:
-                        for ev in new:
-                            fh.write(json.dumps(ev, ensure_ascii=False, default=str) + "\n")
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def decision_log(self) -> AbstractContextManager[DecisionEvents]:
+        """The events under an exclusive lock; events appended to the yielded list are written at the end
+        (``decision_log.locked_log``)."""
+        return locked_log(self.decisions_file)
 
     # --- snapshot ----------------------------------------------------------------------------
     def write_snapshot(
@@ -291,25 +264,36 @@ class Store:
             "assumptions": [dict(a) for a in assumptions or []],
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+        old = final.with_name(f".old-{tmp.name}")
         if final.exists():
-            shutil.rmtree(final)
+            final.rename(old)  # two renames: a reader never finds the folder half-written or missing for long
         tmp.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
         return Snapshot(cycle, final, manifest, dict(tables))
 
-    def read_snapshot(self, cycle: str, verify: bool = True) -> Snapshot:
-        folder = self.snapshot_dir(cycle)
-        manifest_path = folder / "manifest.json"
+    def read_manifest(self, cycle: str) -> dict[str, Any]:
+        """The manifest of ``cycle``'s snapshot (tables, fingerprint, warnings) without reading the tables."""
+        manifest_path = self.snapshot_dir(cycle) / "manifest.json"
         if not manifest_path.exists():
             raise CycleNotFound(
                 f"Cycle {cycle} has no snapshot ({manifest_path} is missing). "
                 f"Take one with `sop snapshot --cycle {cycle}` or run `sop run --cycle {cycle}`."
             )
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = _read_json(manifest_path, f"the manifest of cycle {cycle}'s snapshot")
+        if not isinstance(manifest.get("tables"), dict) or "fingerprint" not in manifest:
+            raise DamagedFile(f"The snapshot manifest {manifest_path} has no table list or fingerprint: the snapshot of "
+                           f"cycle {cycle} is damaged. Take a new snapshot with --force.")
+        return manifest
+
+    def read_snapshot(self, cycle: str, verify: bool = True) -> Snapshot:
+        folder = self.snapshot_dir(cycle)
+        manifest = self.read_manifest(cycle)
         tables = {}
         for name, entry in manifest["tables"].items():
-            path = folder / entry["file"]
-            if verify and sha256_file(path) != entry["sha256"]:
-                raise SopError(
+            entry = entry if isinstance(entry, dict) else {}
+            path = folder / str(entry.get("file", ""))
+            if not path.is_file() or (verify and sha256_file(path) != entry.get("sha256")):
+                raise DamagedFile(
                     f"Snapshot file {path} no longer matches its manifest: the frozen snapshot of cycle {cycle} "
                     "was modified. Take a new snapshot with --force."
                 )
@@ -324,18 +308,21 @@ class Store:
         return path
 
     def write_tables(self, folder: Path, tables: dict[str, pd.DataFrame], fmt: str = "parquet") -> list[Path]:
-        """Write tables as ``<folder>/<name>.parquet`` (or ``.csv``)."""
+        """Write tables as ``<folder>/<name>.parquet`` (or ``.csv``, formulas neutralised: ``neutralise_formulas``)."""
         if fmt not in ("parquet", "csv"):
             raise SopError(f"Unknown format {fmt!r}: use parquet or csv.")
-        folder.mkdir(parents=True, exist_ok=True)
         paths = []
-        for name, frame in tables.items():
-            path = folder / f"{name}.{fmt}"
-            if fmt == "csv":
-                frame.to_csv(path, index=False)
-            else:
-                frame.to_parquet(path, index=False)
-            paths.append(path)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, frame in tables.items():
+                path = folder / f"{name}.{fmt}"
+                if fmt == "csv":  # text that a spreadsheet would evaluate as a formula is written as text
+                    neutralise_formulas(frame).to_csv(path, index=False)
+                else:
+                    frame.to_parquet(path, index=False)
+                paths.append(path)
+        except OSError as exc:
+            raise SopError(f"Cannot write the tables to {folder}: {exc.strerror or exc}.") from None
         return paths
 
     def read_result(self, cycle: str, run_dir: Path, name: str) -> pd.DataFrame:
@@ -355,23 +342,55 @@ class Store:
     def publish_results(self, cycle: str, run_dir: Path, info: dict[str, Any]) -> Path:
         """Copy a run's results into ``published/`` (the archive the next cycles read), read-only.
         A previously published version is kept under ``superseded/``."""
-        final = self.published_dir(cycle)
-        tmp = final.with_name(".published-tmp")
+        return self.swap_published(cycle, self.stage_published(cycle, run_dir, info))
+
+    def staged_published_dir(self, cycle: str, run_id: str) -> Path:
+        return self.cycle_dir(cycle) / f".published-{run_id}"
+
+    def stage_published(self, cycle: str, run_dir: Path, info: dict[str, Any]) -> Path:
+        """The run's results and ``published.json`` in a folder beside ``published/``, ready to replace it."""
+        tmp = self.staged_published_dir(cycle, run_dir.name)
         if tmp.exists():
             shutil.rmtree(tmp)
         shutil.copytree(run_dir / "results", tmp)
         (tmp / "published.json").write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
+        return tmp
+
+    def swap_published(self, cycle: str, staged: Path) -> Path:
+        """Put ``staged`` (from ``stage_published``) in place of ``published/``, the earlier version moved to
+        ``superseded/<its run id>/``. Does nothing if ``staged`` is gone (already swapped)."""
+        final = self.published_dir(cycle)
+        if not staged.exists():
+            return final
         if final.exists():
-            old = json.loads((final / "published.json").read_text(encoding="utf-8")) if (
-                final / "published.json"
-            ).exists() else {}
-            keep = self.cycle_dir(cycle) / "superseded" / str(old.get("run_id", "unknown"))
+            keep = _free_name(self.cycle_dir(cycle) / "superseded" / (self._published_run_id(cycle) or "unknown"))
             keep.parent.mkdir(parents=True, exist_ok=True)
             _make_writable(final)
             final.rename(keep)
             _make_read_only(keep)
-        tmp.rename(final)
+        staged.rename(final)
         _make_read_only(final)
+        return final
+
+    def _published_run_id(self, cycle: str) -> str:
+        try:
+            return str(self.published_info(cycle).get("run_id") or "")
+        except SopError:  # a damaged record must not stop a publication half-way
+            return ""
+
+    def swap_snapshot(self, cycle: str, staged: Path) -> Path:
+        """Put a run's snapshot folder ``staged`` in place of the cycle's snapshot, the earlier one kept beside the
+        results it produced (``superseded/<run id>-snapshot/``). Does nothing if ``staged`` is gone."""
+        final = self.cycle_dir(cycle) / "snapshot"
+        if not staged.exists():
+            return final
+        if final.exists():
+            run_id = self._published_run_id(cycle)
+            name = f"{run_id}-snapshot" if run_id else f"unpublished-{dt.datetime.now():%Y%m%dT%H%M%S}"
+            keep = _free_name(self.cycle_dir(cycle) / "superseded" / name)
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            final.rename(keep)
+        staged.rename(final)
         return final
 
     # --- consensus overrides (sales and marketing adjustments, one file per cycle) -----------
@@ -391,9 +410,15 @@ class Store:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
         except pd.errors.EmptyDataError:
             return empty
+        except UnicodeDecodeError:
+            raise ParamsError(f"The overrides file {path} is not UTF-8 text (saved as UTF-16 or latin-1?): save it as "
+                              "'CSV UTF-8' from Excel, or use the override editor, and run again.") from None
         except Exception as exc:  # unreadable file: a message, never a traceback
-            raise SopError(f"The overrides file {path} cannot be read ({exc.__class__.__name__}: {exc}).") from None
+            raise ParamsError(f"The overrides file {path} cannot be read ({exc.__class__.__name__}: {exc}).") from None
         frame.columns = [str(c).strip() for c in frame.columns]
+        if len(frame.columns) == 1 and any(sep in frame.columns[0] for sep in (";", "\t", "|")):
+            raise ParamsError(f"The overrides file {path} is not comma-separated (its header reads "
+                              f"'{frame.columns[0][:60]}'): save it comma-separated and run again.")
         return frame
 
     def write_overrides(self, cycle: str, frame: pd.DataFrame) -> Path:
@@ -407,6 +432,40 @@ class Store:
         finally:
             tmp.unlink(missing_ok=True)
         return path
+
+
+class DamagedFile(SopError):
+    """A file the suite wrote (manifest, publication record) was changed or damaged outside it."""
+
+    exit_code = 2
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path``; a damaged or unreadable file is a message naming it, not a traceback."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DamagedFile(f"{path} ({what}) cannot be read: {exc}. It was changed or damaged outside the suite.") from None
+    if not isinstance(data, dict):
+        raise DamagedFile(f"{path} ({what}) is not a JSON object: it was changed or damaged outside the suite.")
+    return data
+
+
+def _describe_holder(holder: Path) -> str:
+    try:
+        info = json.loads(holder.read_text(encoding="utf-8"))
+        return f": `{info['command']}` (process {info['pid']}) since {info['since']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``… if it exists."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
 
 
 def _make_read_only(folder: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from sop_lib.consensus import apply_overrides, consensus_waterfall, override_summary
 from sop_lib.demo.project import DEMO_PARAMS
-from sop_lib.errors import InputInvalid
+from sop_lib.errors import InputInvalid, SopError
 from sop_lib.overrides import OVERRIDE_COLUMNS, validate_overrides
 from sop_lib.report import waterfall_chart
 from sop_lib.store import Store
@@ -403,3 +403,19 @@ def test_implausible_or_non_finite_overrides_are_refused(pct: str, units: str, c
 def test_a_large_but_plausible_override_passes() -> None:
     overrides = validate_overrides(_raw(_row(pct="1000"), _row(units="250000")), _statistical(), PRODUCTS)
     assert overrides["change_pct"].tolist()[0] == 1000.0 and overrides["change_units"].tolist()[1] == 250000.0
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    ("owner,level\nAnna,family\n".encode("utf-16"), "not UTF-8 text"),
+    (("owner,level,target,region,first_month,last_month,change_pct,change_units,reason\n"
+      "Zoë,family,Fizz,,2026-12,2026-12,5,,Crème\n").encode("latin-1"), "not UTF-8 text"),
+    (b"owner;level;target;region;first_month;last_month;change_pct;change_units;reason\n", "not comma-separated"),
+])
+def test_an_overrides_file_in_another_encoding_or_separator_is_a_message_with_exit_code_2(
+        tmp_path: Path, content: bytes, words: str) -> None:
+    store = Store(tmp_path)
+    store.overrides_file("2030-01").parent.mkdir(parents=True)
+    store.overrides_file("2030-01").write_bytes(content)
+    with pytest.raises(SopError, match=words) as err:
+        store.read_overrides("2030-01")
+    assert err.value.exit_code == 2

@@ -21,6 +21,7 @@ from .charts import (
     variance_chart,
     waterfall_chart,
 )
+from .escape import md_escape, plot_text
 from .headlines import compute_headlines, plan_changes
 from .sentences import (
     capacity_sentence,
@@ -54,6 +55,6 @@ pio.renderers.default = "sop"
 
 __all__ = [
     "banner", "budget_chart", "capacity_heatmap", "capacity_lines", "capacity_sentence", "compute_headlines",
-    "consensus_sentence", "demand_chart", "finance_sentence", "forecast_sentence", "kpi_trend_chart", "note", "plan_changes",
-    "scenario_chart", "show_table", "supply_sentence", "variance_chart", "waterfall_chart",
+    "consensus_sentence", "demand_chart", "finance_sentence", "forecast_sentence", "kpi_trend_chart", "md_escape", "note",
+    "plan_changes", "plot_text", "scenario_chart", "show_table", "supply_sentence", "variance_chart", "waterfall_chart",
 ]

@@ -1,13 +1,16 @@
-"""Plotly figures. Each takes result tables (long format) and returns a ``go.Figure``."""
+"""Plotly figures. Each takes result tables (long format) and returns a ``go.Figure``. Names from data or
+parameters (families, SKUs, resources, owners, scenarios, the currency) go through ``plot_text``: plotly reads a
+subset of HTML in titles, labels and hover text."""
 
 from __future__ import annotations
 
-import html
 import math
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from .escape import plot_text
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
@@ -34,7 +37,7 @@ def demand_chart(
     lo, hi = f"forecast-lo-{level}", f"forecast-hi-{level}"
     keys = keys or sorted(forecast[by].unique())
     rows, cols = _grid(len(keys))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(k) for k in keys], shared_xaxes=False,
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(k) for k in keys], shared_xaxes=False,
                         vertical_spacing=0.12 / max(1, rows / 2))
     hist = history.groupby([by, "period"], as_index=False)["units"].sum()
     start = hist["period"].max() - pd.DateOffset(months=history_months - 1) if len(hist) else None
@@ -68,7 +71,7 @@ def capacity_heatmap(review: pd.DataFrame, title: str = "Capacity utilisation, %
     z = pivot.to_numpy() * 100
     text = [[("" if pd.isna(v) else f"{v:.0f}") for v in row] for row in z]
     fig = go.Figure(go.Heatmap(
-        z=z, x=months, y=list(pivot.index), text=text, texttemplate="%{text}", zmin=50, zmax=130, zmid=100,
+        z=z, x=months, y=[plot_text(r) for r in pivot.index], text=text, texttemplate="%{text}", zmin=50, zmax=130, zmid=100,
         # blue up to 90 %, amber 90–100 % (tight), orange to dark red above 100 % (over capacity)
         colorscale=[[0, "#eef4fa"], [0.5, "#9ecae1"], [0.5, "#fff1a8"], [0.625, "#fdd870"], [0.625, "#fc8d59"],
                     [1, "#b30000"]],
@@ -83,7 +86,7 @@ def capacity_lines(review: pd.DataFrame) -> go.Figure:
     """Required against available hours, one panel per resource."""
     resources = sorted(review["resource"].unique())
     rows, cols = _grid(len(resources))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=resources)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(r) for r in resources])
     for i, res in enumerate(resources):
         g = review[review["resource"] == res]
         r, c = i // cols + 1, i % cols + 1
@@ -101,7 +104,7 @@ def budget_chart(gap: pd.DataFrame, currency: str) -> go.Figure:
     """Plan and budget revenue per family and month."""
     families = sorted(gap["family"].unique())
     rows, cols = _grid(len(families))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=families)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(f) for f in families])
     for i, fam in enumerate(families):
         g = gap[gap["family"] == fam]
         r, c = i // cols + 1, i % cols + 1
@@ -109,7 +112,7 @@ def budget_chart(gap: pd.DataFrame, currency: str) -> go.Figure:
             "#d62728" if f else PALETTE[0] for f in g["flag"]], showlegend=i == 0), row=r, col=c)
         fig.add_trace(go.Scatter(x=g["period"], y=g["budget_revenue"], name="budget", mode="lines+markers",
                                  line={"color": "#222"}, showlegend=i == 0), row=r, col=c)
-    fig.update_layout(title=f"Plan vs budget revenue ({currency}; red: gap beyond threshold)",
+    fig.update_layout(title=f"Plan vs budget revenue ({plot_text(currency)}; red: gap beyond threshold)",
                       height=260 * rows + 60, template="plotly_white", margin={"t": 70, "l": 40, "r": 20, "b": 30})
     fig.update_yaxes(tickformat="~s")
     return fig
@@ -119,6 +122,7 @@ def variance_chart(pva: pd.DataFrame) -> go.Figure:
     """Planned vs actual units per family, one bar group per plan cycle and closed month."""
     g = pva.groupby(["plan_cycle", "period", "family"], as_index=False)[["forecast", "actual"]].sum()
     g["label"] = g["plan_cycle"] + " plan → " + g["period"].dt.strftime("%Y-%m")
+    g["family"] = g["family"].map(plot_text)
     fig = go.Figure()
     fig.add_trace(go.Bar(x=[g["family"], g["label"]], y=g["forecast"], name="plan", marker_color=PALETTE[0]))
     fig.add_trace(go.Bar(x=[g["family"], g["label"]], y=g["actual"], name="actual", marker_color="#444"))
@@ -134,7 +138,8 @@ def scenario_chart(comparison: pd.DataFrame, currency: str) -> go.Figure:
     ``comparison`` is ``scenarios.compare_scenarios``' output: ``scenario``, ``revenue``, ``gross_margin``,
     ``unmet_revenue``, ``peak_utilisation`` (a share, 1.0 = 100 %).
     """
-    names = comparison["scenario"].tolist()
+    names = [plot_text(n) for n in comparison["scenario"]]
+    currency = plot_text(currency)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.1, subplot_titles=[
         f"Revenue and gross margin of served units, lost revenue ({currency})",
         "Peak utilisation of demand, % of available hours"])
@@ -171,16 +176,16 @@ def waterfall_chart(
     """
     groups = list(dict.fromkeys(waterfall[by]))
     rows, cols = _grid(len(groups))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[html.escape(str(g)) for g in groups],
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(g) for g in groups],
                         vertical_spacing=0.2 / max(1, rows / 2))
     for i, group in enumerate(groups):
         w = waterfall[waterfall[by] == group]
-        steps = [html.escape(str(s)) for s in w["step"]]  # owners are free text: plotly renders some HTML
+        steps = [plot_text(s) for s in w["step"]]  # owners are free text
         labels = [s.replace(" (", "<br>(", 1) for s in steps]  # "Anna Berg<br>(sales North)": no slanted labels
         units = w["units"].to_numpy(dtype=float)
         totals = (w["kind"] == "total").to_numpy()
         text = [f"{u:,.0f}" if t else f"{u:+,.0f}" for u, t in zip(units, totals, strict=True)]
-        hover = [f"<b>{s}</b><br>{html.escape(str(group))}: {x} units" + ("" if t else " (override)")
+        hover = [f"<b>{s}</b><br>{plot_text(group)}: {x} units" + ("" if t else " (override)")
                  for s, x, t in zip(steps, text, totals, strict=True)]
         fig.add_trace(go.Waterfall(
             x=labels, y=units, measure=["absolute" if t else "relative" for t in totals], text=text,

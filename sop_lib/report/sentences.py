@@ -1,15 +1,16 @@
 """The sentences that open each workbook's sections: what the figures say, and what could not be said because
 the data lacked a table (no price list, no capacity, no budget). Names and currencies from parameters or data
-are escaped: Markdown passes HTML through.
+go through ``md_escape``: Markdown passes HTML through.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown
+
+from .escape import md_escape
 
 NO_CAPACITY = ("**Capacity is not modelled**: the data has no bill of resources or capacity table, so the plan is "
                "unconstrained — every unit of the consensus is taken as made in its month. Give `bill_of_resources` "
@@ -21,7 +22,7 @@ NO_COSTS = "No unit cost in the price list: gross margin is not computed (shown 
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text))
+    return md_escape(text)
 
 
 def note(text: str) -> Markdown:

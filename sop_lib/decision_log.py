@@ -1,0 +1,92 @@
+"""The decision log's file: ``data/decisions/events.jsonl``, append-only, one JSON event a line.
+
+Reading never loses a good line: a damaged one (cut short, not UTF-8, not an event, a number that is not finite)
+is skipped and listed with its file and line. Appending happens under an exclusive lock and never glues an event
+onto a line that was cut short. The events' meaning (ids, fields, replay) is ``decisions.py``'s.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import SopError
+
+
+class DecisionEvents(list):  # type: ignore[type-arg]
+    """The decision log's events, with ``damaged``: the lines that could not be read (``file``, ``line``, ``problem``)."""
+
+    damaged: list[dict[str, Any]]
+
+
+def read_log(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The log's events, and its damaged lines (``file``, ``line``, ``problem``)."""
+    from .decisions import parse_log
+
+    if not path.exists():
+        return [], []
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SopError(f"The decision log {path} cannot be read ({exc.strerror or exc}).") from None
+    events, damaged = parse_log(data.split(b"\n"))
+    return events, [{"file": str(path), **d} for d in damaged]
+
+
+@contextmanager
+def locked_log(path: Path) -> Iterator[DecisionEvents]:
+    """Read the events under an exclusive lock; events appended to the yielded list are written at the end
+    (append-only: earlier lines, damaged ones included, are never rewritten). The list's ``damaged`` names
+    the lines that could not be read."""
+    from filelock import FileLock, Timeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path.with_suffix(".lock")), is_singleton=True)
+    try:
+        lock.acquire(timeout=60)
+    except Timeout:
+        raise SopError(f"The decision log {path} is locked by another command for more than a minute; "
+                       "try again when it has finished.") from None
+    try:
+        read, damaged = read_log(path)
+        events = DecisionEvents(read)
+        events.damaged = damaged
+        n = len(events)
+        yield events
+        _append(path, events[n:])
+    finally:
+        lock.release()
+
+
+def _append(path: Path, new: list[dict[str, Any]]) -> None:
+    if not new:
+        return
+    text = "".join(json.dumps(_finite(ev), ensure_ascii=False, default=str, allow_nan=False) + "\n" for ev in new)
+    with open(path, "ab") as fh:
+        if fh.tell() and not _ends_with_newline(path):
+            text = "\n" + text  # the last line was cut short: never glue an event onto it
+        fh.write(text.encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by None (JSON has no Infinity or NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
