@@ -13,11 +13,13 @@ import pandas as pd
 
 from . import report
 from .consensus import as_forecast
+from .cycle_id import parse_cycle
 from .decisions import covered_keys, open_items, raise_candidates, replay
 from .errors import CycleNotFound
 from .kpi import KPIS, follow_through, kpi_trend
 from .params import CycleParams
-from .store import Snapshot, Store, parse_cycle
+from .snapshot import Snapshot
+from .store import Store
 
 RESULTS = ("forecast", "consensus", "capacity_review", "budget_gap", "plan_vs_actual", "scenario_comparison",
            "kpi_scorecard", "demand_at_risk", "budget_bridge")

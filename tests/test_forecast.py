@@ -232,3 +232,19 @@ def test_a_history_shorter_than_two_years_forecasts_every_series_from_its_family
     assert fc[("B", pd.Timestamp("2012-11-01"))] == pytest.approx(40.0)
     assert res.backtest.empty and res.level_accuracy["wape"].isna().all()
     assert set(res.calibration["factor"]) == {1.0}  # nothing backtested: intervals as the profile gives them
+
+
+def test_a_late_extract_is_forecast_from_its_last_month_not_padded_with_zero_demand() -> None:
+    """With forecast.allow_stale_months the history may end before the month before the cycle: the missing
+    month is forecast, not taken as zero demand. A flat 10 a month ending 2026-09 gives 10 for the cycle month
+    2026-11 and every month after (a zero for 2026-10 would have pulled every model down)."""
+    sales = _series("A", "UK", "2023-10", [10.0] * 36)  # 2023-10 … 2026-09
+    products = pd.DataFrame({"sku": ["A"], "family": ["F"], "end_period": pd.NaT})
+    no_promotions = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "sku": pd.Series(dtype=object),
+                                  "region": pd.Series(dtype=object), "discount_pct": pd.Series(dtype=float)})
+    prices = pd.DataFrame({"sku": ["A"], "valid_from": [pd.Timestamp("2020-01-01")], "unit_price": [1.0],
+                           "unit_cost": [0.5]})
+    res = build_forecast(sales, no_promotions, products, prices, pd.Timestamp("2026-11-01"),
+                         ForecastParams(horizon_months=6, prophet_classes=(), allow_stale_months=1))
+    assert res.forecast["period"].min() == pd.Timestamp("2026-11-01") and len(res.forecast) == 6
+    assert res.forecast["forecast"].to_numpy() == pytest.approx(10.0, rel=1e-6)

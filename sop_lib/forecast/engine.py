@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -154,15 +154,23 @@ class ForecastResult:
     level: int  # the interval level shown in charts
 
 
+def history_end(sales: pd.DataFrame, cycle_start: pd.Timestamp) -> pd.Timestamp:
+    """The last month the series run to: the month before the cycle, or the extract's last month when it ends
+    earlier (a late extract the planner allowed with ``forecast.allow_stale_months``: its missing months are
+    not demand, they are forecast)."""
+    before = cycle_start - pd.offsets.MonthBegin(1)
+    return min(before, pd.Timestamp(sales["period"].max())) if len(sales) else before
+
+
 def prepare_series(
     sales: pd.DataFrame, promotions: pd.DataFrame, products: pd.DataFrame, cycle_start: pd.Timestamp
 ) -> pd.DataFrame:
-    """Monthly series per SKU × region from its first recorded month to the month before the cycle;
-    months without a row are zero demand. SKUs discontinued before the cycle are dropped.
+    """Monthly series per SKU × region from its first recorded month to :func:`history_end`; months without a
+    row are zero demand. SKUs discontinued before the cycle are dropped.
     Columns ``unique_id`` (``sku|region``), ``sku``, ``region``, ``ds``, ``y``, ``promo`` (discount %, 0 if none)."""
     ended = products.loc[products["end_period"].notna() & (products["end_period"] < cycle_start), "sku"]
     sales = sales[~sales["sku"].isin(set(ended))]
-    last = cycle_start - pd.offsets.MonthBegin(1)
+    last = history_end(sales, cycle_start)
     frames = []
     for (sku, region), g in sales.groupby(["sku", "region"], sort=True):
         months = pd.date_range(g["period"].min(), last, freq="MS")
@@ -218,7 +226,10 @@ def build_forecast(
     """
     series = prepare_series(sales, promotions, products, cycle_start)
     keys = series.drop_duplicates("unique_id")[["unique_id", "sku", "region"]]
-    horizon = future_months(cycle_start - pd.offsets.MonthBegin(1), params.horizon_months)
+    end_of_history = history_end(sales, cycle_start)
+    # months between the extract's end and the cycle (only with allow_stale_months) are forecast, then dropped
+    gap = (cycle_start.year - end_of_history.year) * 12 + cycle_start.month - end_of_history.month - 1
+    horizon = future_months(end_of_history, params.horizon_months + gap)
     future = _with_promo(keys.merge(pd.DataFrame({"ds": horizon}), how="cross"), promotions)
     family_of_sku = products.set_index("sku")["family"]
     family = keys.set_index("unique_id")["sku"].map(family_of_sku)
@@ -238,7 +249,8 @@ def build_forecast(
 
     try:
         core = forecast_core(series[["unique_id", "ds", "y", "promo"]], future[["unique_id", "ds", "promo"]], family,
-                             revenue, engine_config(params, exog=("promo",)), params,
+                             revenue, replace(engine_config(params, exog=("promo",)),
+                                              horizon=params.horizon_months + gap), params,
                              progress=bar.update if bar is not None else None, on_tasks=_total)
     finally:
         if bar is not None:
@@ -250,6 +262,7 @@ def build_forecast(
     fc = core.forecast.merge(keys, on="unique_id").merge(core.selection[["unique_id", "model"]], on="unique_id")
     end = fc["sku"].map(products.set_index("sku")["end_period"])
     fc.loc[end.notna() & (fc["ds"] > end), model_cols + chosen_cols] = 0.0
+    fc = fc[fc["ds"] >= cycle_start].copy()
     fc["family"] = fc["sku"].map(family_of_sku)
     forecast = (fc.rename(columns={"ds": "period"})[["sku", "region", "family", "period", "model", *chosen_cols, *model_cols]]
                 .sort_values(["sku", "region", "period"], ignore_index=True))
