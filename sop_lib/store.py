@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -37,6 +36,7 @@ from .errors import CycleLocked, CycleNotFound, ParamsError, SopError
 from .exports import neutralise_formulas
 from .input_files import sha256_file
 from .overrides import OVERRIDE_COLUMNS
+from .publication import PublicationMixin
 from .snapshot import Snapshot
 
 
@@ -61,7 +61,7 @@ def find_root(root: str | Path | None = None) -> Path:
     )
 
 
-class Store:
+class Store(PublicationMixin):
     """Paths and file I/O under one root."""
 
     def __init__(self, root: str | Path | None = None) -> None:
@@ -339,60 +339,6 @@ class Store:
     def read_published(self, cycle: str, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.published_dir(cycle) / f"{name}.parquet")
 
-    def publish_results(self, cycle: str, run_dir: Path, info: dict[str, Any]) -> Path:
-        """Copy a run's results into ``published/`` (the archive the next cycles read), read-only.
-        A previously published version is kept under ``superseded/``."""
-        return self.swap_published(cycle, self.stage_published(cycle, run_dir, info))
-
-    def staged_published_dir(self, cycle: str, run_id: str) -> Path:
-        return self.cycle_dir(cycle) / f".published-{run_id}"
-
-    def stage_published(self, cycle: str, run_dir: Path, info: dict[str, Any]) -> Path:
-        """The run's results and ``published.json`` in a folder beside ``published/``, ready to replace it."""
-        tmp = self.staged_published_dir(cycle, run_dir.name)
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        shutil.copytree(run_dir / "results", tmp)
-        (tmp / "published.json").write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
-        return tmp
-
-    def swap_published(self, cycle: str, staged: Path) -> Path:
-        """Put ``staged`` (from ``stage_published``) in place of ``published/``, the earlier version moved to
-        ``superseded/<its run id>/``. Does nothing if ``staged`` is gone (already swapped)."""
-        final = self.published_dir(cycle)
-        if not staged.exists():
-            return final
-        if final.exists():
-            keep = _free_name(self.cycle_dir(cycle) / "superseded" / (self._published_run_id(cycle) or "unknown"))
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            _make_writable(final)
-            final.rename(keep)
-            _make_read_only(keep)
-        staged.rename(final)
-        _make_read_only(final)
-        return final
-
-    def _published_run_id(self, cycle: str) -> str:
-        try:
-            return str(self.published_info(cycle).get("run_id") or "")
-        except SopError:  # a damaged record must not stop a publication half-way
-            return ""
-
-    def swap_snapshot(self, cycle: str, staged: Path) -> Path:
-        """Put a run's snapshot folder ``staged`` in place of the cycle's snapshot, the earlier one kept beside the
-        results it produced (``superseded/<run id>-snapshot/``). Does nothing if ``staged`` is gone."""
-        final = self.cycle_dir(cycle) / "snapshot"
-        if not staged.exists():
-            return final
-        if final.exists():
-            run_id = self._published_run_id(cycle)
-            name = f"{run_id}-snapshot" if run_id else f"unpublished-{dt.datetime.now():%Y%m%dT%H%M%S}"
-            keep = _free_name(self.cycle_dir(cycle) / "superseded" / name)
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            final.rename(keep)
-        staged.rename(final)
-        return final
-
     # --- consensus overrides (sales and marketing adjustments, one file per cycle) -----------
     def overrides_file(self, cycle: str) -> Path:
         """``params/overrides/<cycle>.csv``: the cycle's overrides of the statistical forecast."""
@@ -457,24 +403,3 @@ def _describe_holder(holder: Path) -> str:
         return f": `{info['command']}` (process {info['pid']}) since {info['since']}"
     except (OSError, ValueError, KeyError, TypeError):
         return ""
-
-
-def _free_name(path: Path) -> Path:
-    """``path``, or ``path-2``, ``path-3``… if it exists."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}-{n}")
-    return candidate
-
-
-def _make_read_only(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-
-
-def _make_writable(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            path.chmod(stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)

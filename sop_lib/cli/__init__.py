@@ -1,0 +1,51 @@
+"""The ``sop`` command (the commands live in ``cycle_commands``, ``project_commands`` and ``decision_commands``). Errors the suite raises on purpose print as a message (no traceback) and exit
+with the error's code: 2 invalid input or parameters, 3 cycle already published, 4 a workbook failed,
+5 another command is writing the cycle's data; 130 / 143 interrupted (SIGINT / SIGTERM), nothing published.
+
+A cycle id is checked when the option is read, before any file named after it is opened."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from ..errors import SopError
+from ..runs import RunInterrupted
+from . import cycle_commands, decision_commands, project_commands  # noqa: F401 - they register the commands
+from .common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except SopError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted; nothing was published.", err=True)
+        sys.exit(130)
+    except RunInterrupted as exc:
+        typer.echo(f"{exc}: the run's processes were stopped and its partial folder removed; nothing was published.",
+                   err=True)
+        sys.exit(128 + exc.signum)
+    except Exception as exc:  # usage errors come here in non-standalone mode, from click or typer's own copy
+        import click
+        from typer import exceptions as typer_exceptions
+
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a ClickException: bad or missing option, with the usage line
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Exit | typer_exceptions.Exit):
+            sys.exit(getattr(exc, "exit_code", 0))
+        if isinstance(exc, click.exceptions.Abort | typer_exceptions.Abort):
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        if os.environ.get("SOP_DEBUG"):
+            raise
+        typer.echo(f"Error: unexpected {exc.__class__.__name__}: {exc}\nThis is a bug in the suite, not in your "
+                   "data: please report it with the command you ran (SOP_DEBUG=1 shows the traceback).", err=True)
+        sys.exit(1)
