@@ -57,10 +57,10 @@ def demo(
     runs of those cycles). Prints where the newest pack is. Refuses a project that is not the demo's."""
     from ..cycle_id import parse_cycle
     from ..demo import write_demo_inputs
-    from ..pack import run_cycle
-    from ..store import Store
     from ..demo.meeting import hold_demo_meeting
     from ..demo.project import ensure_demo_project
+    from ..pack import run_cycle
+    from ..store import Store
 
     wanted = [c.strip() for c in cycles.split(",") if c.strip()]
     for cycle in wanted:  # every id checked before anything is written
@@ -105,8 +105,8 @@ def import_(
     from ..cycle_id import parse_cycle
     from ..errors import ParamsError
     from ..importer import build_tables, load_mapping, write_inputs
-    from ..store import Store
     from ..importer.write import cycle_after_sales
+    from ..store import Store
 
     store = Store(root)
     if cycle is not None:
