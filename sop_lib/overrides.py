@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -85,6 +86,148 @@ def _canonical(value: str, known: list[str]) -> str | None:
     return folded.get(value.casefold())
 
 
+@dataclass
+class _Checker:
+    """The checks of one overrides file, row by row, each problem added to ``problems`` in file order."""
+
+    source: str
+    present: set[str]
+    known: dict[str, list[str]]  # level → the names a target may take
+    series: pd.DataFrame  # sku, region, family of the forecast
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    problems: list[dict[str, object]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, source: str, present: set[str], statistical: pd.DataFrame, products: pd.DataFrame) -> _Checker:
+        regions = sorted(str(r) for r in statistical["region"].unique())
+        known = {"sku": [str(s) for s in products["sku"].unique()],
+                 "family": [str(f) for f in products["family"].unique()], "region": regions}
+        periods = pd.to_datetime(statistical["period"]).dt.to_period("M").dt.to_timestamp()
+        start, end = (periods.min(), periods.max()) if len(periods) else (None, None)
+        series = statistical[["sku", "region", "family"]].drop_duplicates().astype(str)
+        return cls(source, present, known, series, start, end)
+
+    @property
+    def has_change(self) -> bool:
+        return "change_pct" in self.present or "change_units" in self.present
+
+    def problem(self, row: int | None, column: str, text: str, value: object = "") -> bool:
+        """Record a problem; returns False so that a check can ``return self.problem(...)``."""
+        self.problems.append({"file": self.source, "row": row, "column": column, "problem": text,
+                              "value": _text(value)})
+        return False
+
+    def columns(self) -> None:
+        for col in REQUIRED_COLUMNS:
+            if col not in self.present:
+                self.problem(None, col, "required column is missing")
+        if not self.has_change:
+            self.problem(None, "change_pct, change_units", "required column is missing: add change_pct or change_units")
+
+    def row(self, row: int, rec: pd.Series) -> dict[str, object] | None:
+        """The row typed, or None when it has a problem (every problem of the row is recorded)."""
+        ok = self._text_given(row, rec)
+        level, target, region, where_ok = self._scope(row, rec)
+        (first, last), months_ok = self._months(row, rec)
+        values, change_ok = self._change(row, rec)
+        if not (ok and where_ok and months_ok and change_ok) or not (
+                self.has_change and all(c in self.present for c in REQUIRED_COLUMNS)):
+            return None
+        scope = self.series[self.series[level] == target]
+        if region is not None:
+            scope = scope[scope["region"] == region]
+        if scope.empty:
+            where = f" in region {region}" if region else ""
+            self.problem(row, "region" if region else "target",
+                         f"no forecast series for {target}{where}: nothing to change", region or target)
+            return None
+        return {"row": row, "owner": rec["owner"], "level": level, "target": target, "region": region,
+                "first_month": first, "last_month": last, "reason": rec["reason"],
+                "change_pct": np.nan if values["change_pct"] is None else values["change_pct"],
+                "change_units": np.nan if values["change_units"] is None else values["change_units"]}
+
+    def _text_given(self, row: int, rec: pd.Series) -> bool:
+        ok = True
+        for col, what in (("owner", "name the person or team making the change"),
+                          ("reason", "say why (promotion, customer news, listing, …)")):
+            if col in self.present and not rec[col]:
+                ok = self.problem(row, col, f"{col} is blank: {what}")
+        return ok
+
+    def _scope(self, row: int, rec: pd.Series) -> tuple[str, str | None, str | None, bool]:
+        """Level, target and region spelled as in the data, and whether they are all right."""
+        ok = True
+        level = rec["level"].lower()
+        if "level" in self.present and level not in LEVELS:
+            ok, level = self.problem(row, "level", "level must be sku, family or region", rec["level"]), ""
+        target, region = rec["target"], rec["region"] or None
+        if "target" in self.present and not target:
+            ok = self.problem(row, "target", "target is blank: give the SKU code, family or region to change")
+        elif level and target:
+            target = _canonical(target, self.known[level])
+            if target is None:
+                where = "products" if level in ("sku", "family") else "the forecast"
+                ok = self.problem(row, "target", f"unknown {'SKU' if level == 'sku' else level}: not in {where}",
+                                  rec["target"])
+        if region is not None:
+            regions = self.known["region"]
+            region = _canonical(region, regions)
+            if region is None:
+                ok = self.problem(row, "region", f"unknown region: the forecast has {', '.join(regions)}",
+                                  rec["region"])
+            elif level == "region" and target and region != target:
+                ok = self.problem(row, "region", "for a region-level override leave region empty (or repeat the "
+                                  "target)", rec["region"])
+        return level, target, region, ok
+
+    def _months(self, row: int, rec: pd.Series) -> tuple[tuple[pd.Timestamp | None, pd.Timestamp | None], bool]:
+        ok = True
+        months = {}
+        for col in ("first_month", "last_month"):
+            months[col] = _parse_month(rec[col])
+            if col in self.present and months[col] is None:
+                ok = self.problem(row, col, "not a month (expected YYYY-MM, e.g. 2026-11)", rec[col])
+        first, last = months["first_month"], months["last_month"]
+        if first is not None and last is not None:
+            if first > last:
+                ok = self.problem(row, "first_month", "first_month is after last_month",
+                                  f"{first:%Y-%m} > {last:%Y-%m}")
+            elif self.start is not None and (last < self.start or first > self.end):
+                ok = self.problem(row, "first_month, last_month", "entirely outside the forecast horizon "
+                                  f"{self.start:%Y-%m} … {self.end:%Y-%m}", f"{first:%Y-%m} … {last:%Y-%m}")
+        return (first, last), ok
+
+    def _change(self, row: int, rec: pd.Series) -> tuple[dict[str, float | None], bool]:
+        ok = True
+        values: dict[str, float | None] = {}
+        for col in ("change_pct", "change_units"):
+            values[col] = None
+            if rec[col]:
+                values[col] = _parse_number(rec[col], percent=col == "change_pct")
+                if values[col] is None:
+                    ok = self.problem(row, col, "not a number (use a dot for decimals, no thousands separator)",
+                                      rec[col])
+        pct, units = values["change_pct"], values["change_units"]
+        if rec["change_pct"] and rec["change_units"]:
+            ok = self.problem(row, "change_pct, change_units", "fill change_pct or change_units, not both",
+                              f"{rec['change_pct']} | {rec['change_units']}")
+        elif self.has_change and not rec["change_pct"] and not rec["change_units"]:
+            ok = self.problem(row, "change_pct, change_units",
+                              "no change given: fill change_pct (a % change) or change_units (units per month)")
+        elif pct is not None and pct <= -100:
+            ok = self.problem(row, "change_pct", "must be above -100 (a change of -100 % or less removes all "
+                              "demand)", rec["change_pct"])
+        elif pct is not None and pct > MAX_CHANGE_PCT:
+            ok = self.problem(row, "change_pct", f"implausibly large: above +{MAX_CHANGE_PCT:g} % (demand × "
+                              f"{1 + MAX_CHANGE_PCT / 100:g}); for a new listing or channel give change_units "
+                              "instead", rec["change_pct"])
+        elif units is not None and abs(units) > MAX_CHANGE_UNITS:
+            ok = self.problem(row, "change_units", f"implausibly large: beyond ±{MAX_CHANGE_UNITS:,.0f} units a "
+                              "month (a typo or a value pasted in the wrong column?)", rec["change_units"])
+        return values, ok
+
+
 def validate_overrides(
     raw: pd.DataFrame,
     statistical: pd.DataFrame,
@@ -120,124 +263,15 @@ def validate_overrides(
     OverridesInvalid
         (an ``InputInvalid``) with one row per problem: file, row, column, problem, value.
     """
-    problems: list[dict[str, object]] = []
-
-    def problem(row: int | None, column: str, text: str, value: object = "") -> None:
-        problems.append({"file": source, "row": row, "column": column, "problem": text, "value": _text(value)})
-
     raw = raw.rename(columns=lambda c: str(c).strip()).reset_index(drop=True)
-    present = set(raw.columns)
     cells = raw.reindex(columns=OVERRIDE_COLUMNS).map(_text)
     blank = raw.map(_text).eq("").all(axis=1)
-    has_change = "change_pct" in present or "change_units" in present
-    columns_ok = has_change and all(c in present for c in REQUIRED_COLUMNS)
+    check = _Checker.of(source, set(raw.columns), statistical, products)
     if not blank.all():
-        for col in REQUIRED_COLUMNS:
-            if col not in present:
-                problem(None, col, "required column is missing")
-        if not has_change:
-            problem(None, "change_pct, change_units", "required column is missing: add change_pct or change_units")
-
-    skus = [str(s) for s in products["sku"].unique()]
-    families = [str(f) for f in products["family"].unique()]
-    regions = sorted(str(r) for r in statistical["region"].unique())
-    known = {"sku": skus, "family": families, "region": regions}
-    periods = pd.to_datetime(statistical["period"]).dt.to_period("M").dt.to_timestamp()
-    start, end = (periods.min(), periods.max()) if len(periods) else (None, None)
-    series = statistical[["sku", "region", "family"]].drop_duplicates().astype(str)
-
-    clean = []
-    for i, rec in cells[~blank].iterrows():
-        row = int(i) + _FIRST_ROW
-        ok = True
-        for col, what in (("owner", "name the person or team making the change"),
-                          ("reason", "say why (promotion, customer news, listing, …)")):
-            if col in present and not rec[col]:
-                problem(row, col, f"{col} is blank: {what}")
-                ok = False
-        level = rec["level"].lower()
-        if "level" in present and level not in LEVELS:
-            problem(row, "level", "level must be sku, family or region", rec["level"])
-            ok, level = False, ""
-        target, region = rec["target"], rec["region"] or None
-        if "target" in present and not target:
-            problem(row, "target", "target is blank: give the SKU code, family or region to change")
-            ok = False
-        elif level and target:
-            target = _canonical(target, known[level])
-            if target is None:
-                where = "products" if level in ("sku", "family") else "the forecast"
-                problem(row, "target", f"unknown {'SKU' if level == 'sku' else level}: not in {where}", rec["target"])
-                ok = False
-        if region is not None:
-            region = _canonical(region, regions)
-            if region is None:
-                problem(row, "region", f"unknown region: the forecast has {', '.join(regions)}", rec["region"])
-                ok = False
-            elif level == "region" and target and region != target:
-                problem(row, "region", "for a region-level override leave region empty (or repeat the target)",
-                        rec["region"])
-                ok = False
-        months = {}
-        for col in ("first_month", "last_month"):
-            months[col] = _parse_month(rec[col])
-            if col in present and months[col] is None:
-                problem(row, col, "not a month (expected YYYY-MM, e.g. 2026-11)", rec[col])
-                ok = False
-        first, last = months["first_month"], months["last_month"]
-        if first is not None and last is not None:
-            if first > last:
-                problem(row, "first_month", "first_month is after last_month", f"{first:%Y-%m} > {last:%Y-%m}")
-                ok = False
-            elif start is not None and (last < start or first > end):
-                problem(row, "first_month, last_month",
-                        f"entirely outside the forecast horizon {start:%Y-%m} … {end:%Y-%m}",
-                        f"{first:%Y-%m} … {last:%Y-%m}")
-                ok = False
-        values: dict[str, float | None] = {}
-        for col in ("change_pct", "change_units"):
-            values[col] = None
-            if rec[col]:
-                values[col] = _parse_number(rec[col], percent=col == "change_pct")
-                if values[col] is None:
-                    problem(row, col, "not a number (use a dot for decimals, no thousands separator)", rec[col])
-                    ok = False
-        if rec["change_pct"] and rec["change_units"]:
-            problem(row, "change_pct, change_units", "fill change_pct or change_units, not both",
-                    f"{rec['change_pct']} | {rec['change_units']}")
-            ok = False
-        elif has_change and not rec["change_pct"] and not rec["change_units"]:
-            problem(row, "change_pct, change_units",
-                    "no change given: fill change_pct (a % change) or change_units (units per month)")
-            ok = False
-        elif values["change_pct"] is not None and values["change_pct"] <= -100:
-            problem(row, "change_pct", "must be above -100 (a change of -100 % or less removes all demand)",
-                    rec["change_pct"])
-            ok = False
-        elif values["change_pct"] is not None and values["change_pct"] > MAX_CHANGE_PCT:
-            problem(row, "change_pct", f"implausibly large: above +{MAX_CHANGE_PCT:g} % (demand × "
-                    f"{1 + MAX_CHANGE_PCT / 100:g}); for a new listing or channel give change_units instead",
-                    rec["change_pct"])
-            ok = False
-        elif values["change_units"] is not None and abs(values["change_units"]) > MAX_CHANGE_UNITS:
-            problem(row, "change_units", f"implausibly large: beyond ±{MAX_CHANGE_UNITS:,.0f} units a month "
-                    "(a typo or a value pasted in the wrong column?)", rec["change_units"])
-            ok = False
-        if ok and columns_ok:
-            scope = series[series[level] == target]
-            if region is not None:
-                scope = scope[scope["region"] == region]
-            if scope.empty:
-                where = f" in region {region}" if region else ""
-                problem(row, "region" if region else "target",
-                        f"no forecast series for {target}{where}: nothing to change", region or target)
-                continue
-            clean.append({
-                "row": row, "owner": rec["owner"], "level": level, "target": target, "region": region,
-                "first_month": first, "last_month": last, "reason": rec["reason"],
-                "change_pct": np.nan if values["change_pct"] is None else values["change_pct"],
-                "change_units": np.nan if values["change_units"] is None else values["change_units"],
-            })
+        check.columns()
+    clean = [rec for i, cells_of in cells[~blank].iterrows()
+             if (rec := check.row(int(i) + _FIRST_ROW, cells_of)) is not None]
+    problems = check.problems
     if problems:
         frame = pd.DataFrame(problems, columns=_PROBLEM_COLUMNS)
         frame["row"] = frame["row"].astype("Int64")

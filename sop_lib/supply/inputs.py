@@ -130,62 +130,11 @@ def prepare_inputs(
     dem = _frame(demand, "units", ["sku", "period"])
     months = _months(dem["period"])
     skus = np.sort(dem["sku"].unique())
-    problems = []
-
-    bad = dem[~(dem["units"] >= 0)]
-    if len(bad):
-        problems.append(f"Demand must be a number ≥ 0; {len(bad)} SKU-month(s) are not: "
-                        + _listed([f"{r.sku} {r.period:%Y-%m} ({r.units})" for r in bad.itertuples()]) + ".")
-    cap = _frame(capacity, "available_hours", ["resource", "period"])
-    cap = cap[cap["period"].isin(months)]
-    bad = cap[~(cap["available_hours"] >= 0)]
-    if len(bad):
-        problems.append("Available hours cannot be negative (or missing); fix the capacity table for "
-                        + _listed([f"{r.resource} {r.period:%Y-%m} ({r.available_hours:g} h)"
-                                   for r in bad.itertuples()]) + ".")
-    all_routes = _frame(bill_of_resources, "hours_per_unit", ["sku", "resource"])
-    bor = all_routes[all_routes["sku"].isin(skus)]
-    bad = bor[~(bor["hours_per_unit"] > 0)]
-    if len(bad):
-        problems.append("Hours per unit must be above 0 in the bill of resources; they are not for "
-                        + _listed([f"{r.sku} on {r.resource} ({r.hours_per_unit:g})" for r in bad.itertuples()])
-                        + ".")
-    wanted = dem.groupby("sku")["units"].sum()
-    unrouted = np.sort(wanted[(wanted > 0) & ~wanted.index.isin(bor["sku"])].index.to_numpy(dtype=object))
-    if len(unrouted) and not unconstrained_ok:
-        problems.append(f"{len(unrouted)} SKU(s) have demand but no route to any resource in the bill of "
-                        f"resources, so nothing could make them: {_listed(list(unrouted))}. Add their routes "
-                        "(or plan them unconstrained).")
-    known = set(all_routes["resource"]) | set(capacity["resource"].astype(str))
-    unknown = sorted(set(params.overtime) - known)
-    if unknown:
-        problems.append(f"Overtime is set for unknown resource(s) {_listed(unknown)}; the bill of resources and "
-                        f"the capacity table know: {_listed(sorted(known))}. Fix supply.overtime in params/.")
-
-    econ = unit_economics
-    if "period" not in econ.columns:  # one price and cost per SKU, for every month
-        econ = econ.merge(pd.DataFrame({"period": months}), how="cross")
-    price = _fill_months(_frame(econ, "unit_price", ["sku", "period"], "mean"), "unit_price", skus, months)
-    cost = _fill_months(_frame(econ, "unit_cost", ["sku", "period"], "mean"), "unit_cost", skus, months)
+    cap, bor, unrouted, problems = _routes_and_hours(dem, bill_of_resources, capacity, months, params,
+                                                     unconstrained_ok)
     hours = bor.groupby("sku")["hours_per_unit"].sum().reindex(skus).fillna(0.0)
-    price, cost, in_units = _values_without_money(price, cost, hours, params)
-    missing = [str(s) for s, row in zip(skus, np.isnan(price) | np.isnan(cost), strict=True) if row.any()]
-    if missing:
-        problems.append(f"No unit price or cost for SKU(s) {_listed(missing)}: add them to the unit economics "
-                        "(finance.prices_for on the demand's SKUs and months).")
-    negative = [str(s) for s, row in zip(skus, (price < 0) | (cost < 0), strict=True) if row.any()]
-    if negative:
-        problems.append(f"Unit price and cost cannot be negative; they are for SKU(s) {_listed(negative)}.")
-    stock = _frame(opening_stock, "on_hand", ["sku"]).set_index("sku")["on_hand"].reindex(skus)
-    safety = np.zeros(len(skus))
-    if safety_stock is not None and len(safety_stock):
-        ss = safety_stock.groupby("sku")["safety_stock"].sum(min_count=1).reindex(skus)
-        safety = np.clip(np.nan_to_num(ss.to_numpy(dtype=float)), 0.0, None)
-    stockable = ~np.isin(skus, np.array(sorted(map(str, no_stock)), dtype=object))
-    safety = np.where(stockable, safety, 0.0)
-    bad_stock = [f"{s} ({v:g})" for s, v in stock.items() if v < 0]
-    if bad_stock:
-        problems.append(f"Opening stock cannot be negative: {_listed(bad_stock)}.")
+    price, cost, in_units = _economics(unit_economics, skus, months, hours, params, problems)
+    stock, safety, stockable = _stock(opening_stock, safety_stock, skus, no_stock, problems)
     if problems:
         raise SupplyError("The supply plan cannot be made:\n- " + "\n- ".join(problems))
 
@@ -208,6 +157,83 @@ def prepare_inputs(
         overtime_cost=np.array([o.cost_per_hour if o else 0.0 for o in over]),
         unrouted=unrouted, safety=safety, stockable=stockable, valued_in_units=in_units,
     )
+
+
+def _routes_and_hours(
+    dem: pd.DataFrame, bill_of_resources: pd.DataFrame, capacity: pd.DataFrame, months: pd.DatetimeIndex,
+    params: SupplyParams, unconstrained_ok: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, list[str]]:
+    """Capacity in the plan's months, the routes of the demand's SKUs, the SKUs with demand and no route, and the
+    problems of demand, hours and routes (in that order)."""
+    problems = []
+    bad = dem[~(dem["units"] >= 0)]
+    if len(bad):
+        problems.append(f"Demand must be a number ≥ 0; {len(bad)} SKU-month(s) are not: "
+                        + _listed([f"{r.sku} {r.period:%Y-%m} ({r.units})" for r in bad.itertuples()]) + ".")
+    cap = _frame(capacity, "available_hours", ["resource", "period"])
+    cap = cap[cap["period"].isin(months)]
+    bad = cap[~(cap["available_hours"] >= 0)]
+    if len(bad):
+        problems.append("Available hours cannot be negative (or missing); fix the capacity table for "
+                        + _listed([f"{r.resource} {r.period:%Y-%m} ({r.available_hours:g} h)"
+                                   for r in bad.itertuples()]) + ".")
+    all_routes = _frame(bill_of_resources, "hours_per_unit", ["sku", "resource"])
+    bor = all_routes[all_routes["sku"].isin(dem["sku"])]
+    bad = bor[~(bor["hours_per_unit"] > 0)]
+    if len(bad):
+        problems.append("Hours per unit must be above 0 in the bill of resources; they are not for "
+                        + _listed([f"{r.sku} on {r.resource} ({r.hours_per_unit:g})" for r in bad.itertuples()])
+                        + ".")
+    wanted = dem.groupby("sku")["units"].sum()
+    unrouted = np.sort(wanted[(wanted > 0) & ~wanted.index.isin(bor["sku"])].index.to_numpy(dtype=object))
+    if len(unrouted) and not unconstrained_ok:
+        problems.append(f"{len(unrouted)} SKU(s) have demand but no route to any resource in the bill of "
+                        f"resources, so nothing could make them: {_listed(list(unrouted))}. Add their routes "
+                        "(or plan them unconstrained).")
+    known = set(all_routes["resource"]) | set(capacity["resource"].astype(str))
+    unknown = sorted(set(params.overtime) - known)
+    if unknown:
+        problems.append(f"Overtime is set for unknown resource(s) {_listed(unknown)}; the bill of resources and "
+                        f"the capacity table know: {_listed(sorted(known))}. Fix supply.overtime in params/.")
+    return cap, bor, unrouted, problems
+
+
+def _economics(
+    unit_economics: pd.DataFrame, skus: np.ndarray, months: pd.DatetimeIndex, hours: pd.Series,
+    params: SupplyParams, problems: list[str],
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Price and cost per SKU × month (see :func:`_values_without_money`), adding their problems."""
+    econ = unit_economics
+    if "period" not in econ.columns:  # one price and cost per SKU, for every month
+        econ = econ.merge(pd.DataFrame({"period": months}), how="cross")
+    price = _fill_months(_frame(econ, "unit_price", ["sku", "period"], "mean"), "unit_price", skus, months)
+    cost = _fill_months(_frame(econ, "unit_cost", ["sku", "period"], "mean"), "unit_cost", skus, months)
+    price, cost, in_units = _values_without_money(price, cost, hours, params)
+    missing = [str(s) for s, row in zip(skus, np.isnan(price) | np.isnan(cost), strict=True) if row.any()]
+    if missing:
+        problems.append(f"No unit price or cost for SKU(s) {_listed(missing)}: add them to the unit economics "
+                        "(finance.prices_for on the demand's SKUs and months).")
+    negative = [str(s) for s, row in zip(skus, (price < 0) | (cost < 0), strict=True) if row.any()]
+    if negative:
+        problems.append(f"Unit price and cost cannot be negative; they are for SKU(s) {_listed(negative)}.")
+    return price, cost, in_units
+
+
+def _stock(
+    opening_stock: pd.DataFrame, safety_stock: pd.DataFrame | None, skus: np.ndarray, no_stock: Collection[str],
+    problems: list[str],
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Opening stock, safety stock (0 for what cannot be stocked) and whether each SKU can be stocked."""
+    stock = _frame(opening_stock, "on_hand", ["sku"]).set_index("sku")["on_hand"].reindex(skus)
+    safety = np.zeros(len(skus))
+    if safety_stock is not None and len(safety_stock):
+        ss = safety_stock.groupby("sku")["safety_stock"].sum(min_count=1).reindex(skus)
+        safety = np.clip(np.nan_to_num(ss.to_numpy(dtype=float)), 0.0, None)
+    stockable = ~np.isin(skus, np.array(sorted(map(str, no_stock)), dtype=object))
+    bad_stock = [f"{s} ({v:g})" for s, v in stock.items() if v < 0]
+    if bad_stock:
+        problems.append(f"Opening stock cannot be negative: {_listed(bad_stock)}.")
+    return stock, np.where(stockable, safety, 0.0), stockable
 
 
 def no_stock_skus(products: pd.DataFrame, bill_of_resources: pd.DataFrame, params: SupplyParams) -> list[str]:
