@@ -110,6 +110,12 @@ def _summary_lines(problems: pd.DataFrame) -> str:
     return _aligned(rows, right={2, 3})
 
 
+class DamagedFile(SopError):
+    """A file the suite wrote (manifest, publication record) was changed or damaged outside it."""
+
+    exit_code = 2
+
+
 class CycleNotFound(SopError):
     """The cycle has no snapshot (or no published results) where one was expected."""
 

@@ -158,21 +158,7 @@ def constrained_financials(
     """
     carried = ["opening_stock"] if "opening_stock" in plan.columns else []
     rows = plan.groupby(["sku", "period"], as_index=False)[[*SUPPLY_UNITS, *carried]].sum()
-    if "valid_from" in unit_economics.columns:
-        priced = prices_for(rows, unit_economics)
-    else:
-        on = ["sku", "period"] if "period" in unit_economics.columns else ["sku"]
-        econ = unit_economics[[*on, "unit_price", "unit_cost"]]
-        priced = rows.merge(econ, on=on, how="left", validate="many_to_one")
-    # a price list without unit costs (every cost missing: a default the data layer listed) leaves margin,
-    # lost margin and stock value unknown; a missing price, or a cost missing for some SKUs only, is an error
-    cost_gaps = priced["unit_cost"].isna() & priced["unit_cost"].notna().any()
-    lacking = priced[priced["unit_price"].isna() | cost_gaps]
-    if len(lacking):
-        shown = ", ".join(f"{s} {pd.Timestamp(p):%Y-%m}" for s, p in lacking[["sku", "period"]].head(10).itertuples(
-            index=False, name=None))
-        raise MissingPrices(f"{len(lacking)} SKU-month(s) of the supply plan have no unit price or cost "
-                            f"({shown}{', …' if len(lacking) > 10 else ''}); add them to the prices.")
+    priced = _priced(rows, unit_economics)
     out = priced.sort_values(["sku", "period"], ignore_index=True)
     price, cost = out["unit_price"], out["unit_cost"]
     out["revenue"] = out["served"] * price
@@ -196,6 +182,27 @@ def constrained_financials(
     cols = ["family", "period", *SUPPLY_UNITS, "revenue", "cogs", "gross_margin", "margin_pct", "lost_revenue",
             "lost_margin", "inventory_value", "inventory_change"]
     return fam[cols].sort_values(["family", "period"], ignore_index=True)
+
+
+def _priced(rows: pd.DataFrame, unit_economics: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (``sku``, ``period``) with their unit price and cost; ``MissingPrices`` names what lacks one.
+
+    A price list without unit costs (every cost missing: a default the data layer listed) leaves margin, lost
+    margin and stock value unknown; a missing price, or a cost missing for some SKUs only, is an error."""
+    if "valid_from" in unit_economics.columns:
+        priced = prices_for(rows, unit_economics)
+    else:
+        on = ["sku", "period"] if "period" in unit_economics.columns else ["sku"]
+        econ = unit_economics[[*on, "unit_price", "unit_cost"]]
+        priced = rows.merge(econ, on=on, how="left", validate="many_to_one")
+    cost_gaps = priced["unit_cost"].isna() & priced["unit_cost"].notna().any()
+    lacking = priced[priced["unit_price"].isna() | cost_gaps]
+    if len(lacking):
+        shown = ", ".join(f"{s} {pd.Timestamp(p):%Y-%m}" for s, p in lacking[["sku", "period"]].head(10).itertuples(
+            index=False, name=None))
+        raise MissingPrices(f"{len(lacking)} SKU-month(s) of the supply plan have no unit price or cost "
+                            f"({shown}{', …' if len(lacking) > 10 else ''}); add them to the prices.")
+    return priced
 
 
 def family_totals(financials: pd.DataFrame) -> pd.DataFrame:

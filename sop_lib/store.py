@@ -32,7 +32,7 @@ import pandas as pd
 
 from .cycle_id import is_cycle, parse_cycle
 from .decision_log import DecisionEvents, locked_log, read_log
-from .errors import CycleLocked, CycleNotFound, ParamsError, SopError
+from .errors import CycleLocked, CycleNotFound, DamagedFile, ParamsError, SopError
 from .exports import neutralise_formulas
 from .input_files import sha256_file
 from .overrides import OVERRIDE_COLUMNS
@@ -378,12 +378,6 @@ class Store(PublicationMixin):
         finally:
             tmp.unlink(missing_ok=True)
         return path
-
-
-class DamagedFile(SopError):
-    """A file the suite wrote (manifest, publication record) was changed or damaged outside it."""
-
-    exit_code = 2
 
 
 def _read_json(path: Path, what: str) -> dict[str, Any]:

@@ -106,8 +106,7 @@ def forecast_core(
     # series that cannot be backtested: new items and those with no recent demand
     new = seg.loc[seg["lifecycle"] == "new", "unique_id"]
     idle = seg.loc[seg["lifecycle"] == "inactive", "unique_id"]
-    # the families' seasonal profiles come from their established series; a history too short for any (a
-    # young company, a new system's first extract) gives them from every series, over the months there are
+    # families' profiles from their established series, else (a history too short for any) from every series
     established = train[train["unique_id"].isin(ids)] if ids else train
     extra = [
         family_profile(train[train["unique_id"].isin(new)], future[future["unique_id"].isin(new)], family,
@@ -115,11 +114,8 @@ def forecast_core(
         zero_forecast(future[future["unique_id"].isin(idle)], levels),
     ]
     fc = pd.concat([f for f in (fc, *extra) if len(f)], ignore_index=True)
-    model_of = pd.concat([
-        chosen.set_index("unique_id")["model"],
-        pd.Series("family_profile", index=new.to_numpy()),
-        pd.Series("zero", index=idle.to_numpy()),
-    ])
+    model_of = pd.concat([chosen.set_index("unique_id")["model"], pd.Series("family_profile", index=new.to_numpy()),
+                          pd.Series("zero", index=idle.to_numpy())])
     fc = pick_columns(fc, model_of, levels)
     cv = pick_columns(cv, model_of, levels)
     raw_coverage = coverage(cv, levels)
@@ -160,6 +156,12 @@ def history_end(sales: pd.DataFrame, cycle_start: pd.Timestamp) -> pd.Timestamp:
     not demand, they are forecast)."""
     before = cycle_start - pd.offsets.MonthBegin(1)
     return min(before, pd.Timestamp(sales["period"].max())) if len(sales) else before
+
+
+def _gap(sales: pd.DataFrame, cycle_start: pd.Timestamp) -> int:
+    """Months between the extract's end and the cycle (only with allow_stale_months): forecast, then dropped."""
+    end = history_end(sales, cycle_start)
+    return (cycle_start.year - end.year) * 12 + cycle_start.month - end.month - 1
 
 
 def prepare_series(
@@ -226,10 +228,7 @@ def build_forecast(
     """
     series = prepare_series(sales, promotions, products, cycle_start)
     keys = series.drop_duplicates("unique_id")[["unique_id", "sku", "region"]]
-    end_of_history = history_end(sales, cycle_start)
-    # months between the extract's end and the cycle (only with allow_stale_months) are forecast, then dropped
-    gap = (cycle_start.year - end_of_history.year) * 12 + cycle_start.month - end_of_history.month - 1
-    horizon = future_months(end_of_history, params.horizon_months + gap)
+    horizon = future_months(history_end(sales, cycle_start), params.horizon_months + _gap(sales, cycle_start))
     future = _with_promo(keys.merge(pd.DataFrame({"ds": horizon}), how="cross"), promotions)
     family_of_sku = products.set_index("sku")["family"]
     family = keys.set_index("unique_id")["sku"].map(family_of_sku)
@@ -250,7 +249,7 @@ def build_forecast(
     try:
         core = forecast_core(series[["unique_id", "ds", "y", "promo"]], future[["unique_id", "ds", "promo"]], family,
                              revenue, replace(engine_config(params, exog=("promo",)),
-                                              horizon=params.horizon_months + gap), params,
+                                              horizon=len(horizon)), params,
                              progress=bar.update if bar is not None else None, on_tasks=_total)
     finally:
         if bar is not None:
