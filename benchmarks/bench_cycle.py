@@ -20,10 +20,10 @@ from pathlib import Path
 
 import nbformat
 
+from sop_lib.data.store import Store
 from sop_lib.demo import write_demo_inputs
 from sop_lib.demo.project import ensure_demo_project
-from sop_lib.pack import run_cycle
-from sop_lib.store import Store
+from sop_lib.pack.run import run_cycle
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sop_lib.forecast import engine_config, forecast_core
-from sop_lib.params import ForecastParams
+from sop_lib.data.params import ForecastParams
+from sop_lib.demand.forecast import engine_config, forecast_core
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 HOLD = 12
@@ -52,9 +52,9 @@ def load_stallion(limit: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series, t
 
 
 def load_demo() -> tuple[pd.DataFrame, pd.Series, pd.Series, tuple[str, ...]]:
+    from sop_lib.demand.forecast import prepare_series
     from sop_lib.demo import generate_demo_company
-    from sop_lib.finance import prices_for
-    from sop_lib.forecast import prepare_series
+    from sop_lib.finance.plan_value import prices_for
 
     t = generate_demo_company("2026-11")
     s = prepare_series(t["sales_history"], t["promotions"], t["products"], pd.Timestamp("2026-11-01"))

@@ -36,9 +36,9 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from sop_lib.forecast.engine import PREFERENCE, engine_config, forecast_core
-from sop_lib.forecast.models import future_months
-from sop_lib.params import ForecastParams
+from sop_lib.data.params import ForecastParams
+from sop_lib.demand.forecast.engine import PREFERENCE, engine_config, forecast_core
+from sop_lib.demand.forecast.models import future_months
 
 LAST_MONTH = pd.Timestamp("2026-10-01")  # last month of history; the forecast starts 2026-11
 FAMILIES = 12

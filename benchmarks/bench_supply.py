@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sop_lib.data.params import SupplyParams, load_params
 from sop_lib.demo import generate_demo_company
 from sop_lib.demo.project import DEMO_PARAMS
-from sop_lib.finance import prices_for
-from sop_lib.params import SupplyParams, load_params
+from sop_lib.finance.plan_value import prices_for
 from sop_lib.supply import built_ahead_units, demand_at_risk, plan_supply
 
 PROJECT = Path(__file__).resolve().parent.parent

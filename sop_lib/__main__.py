@@ -1,3 +1,3 @@
-from .cli import main
+from sop_lib.cli import main
 
 main()

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_lib.bridge import (
+from sop_lib.finance.bridge import (
     ALL_FAMILIES,
     BridgeError,
     actual_bridge,
@@ -18,7 +18,7 @@ from sop_lib.bridge import (
     pvm_bridge,
     round_bridge,
 )
-from sop_lib.finance import MissingPrices, constrained_financials, family_totals
+from sop_lib.finance.plan_value import MissingPrices, constrained_financials, family_totals
 
 TS = pd.Timestamp
 M5, M6, M7, M8 = TS("2026-05-01"), TS("2026-06-01"), TS("2026-07-01"), TS("2026-08-01")
@@ -414,7 +414,7 @@ def test_bridge_wide_and_the_house_table_show_the_totals() -> None:
 
 
 def test_without_unit_costs_only_the_revenue_bridge_is_given_and_it_is_unchanged() -> None:
-    from sop_lib.bridge import budget_bridge, revenue_only
+    from sop_lib.finance.bridge import budget_bridge, revenue_only
 
     m = pd.Timestamp("2027-01-01")
     plan = pd.DataFrame({"family": ["F", "G"], "period": [m, m], "units": [10.0, 30.0], "revenue": [100.0, 150.0],

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_lib.capacity import capacity_summary, required_hours, review_capacity
+from sop_lib.supply.capacity import capacity_summary, required_hours, review_capacity
 
 TS = pd.Timestamp
 M1, M2, M3, M4 = TS("2026-11-01"), TS("2026-12-01"), TS("2027-01-01"), TS("2027-02-01")

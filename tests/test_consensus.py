@@ -12,12 +12,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from sop_lib.consensus import apply_overrides, consensus_waterfall, override_summary
+from sop_lib.core.errors import InputInvalid, SopError
+from sop_lib.data.overrides import OVERRIDE_COLUMNS, validate_overrides
+from sop_lib.data.store import Store
+from sop_lib.demand.consensus import apply_overrides, consensus_waterfall, override_summary
 from sop_lib.demo.project import DEMO_PARAMS
-from sop_lib.errors import InputInvalid, SopError
-from sop_lib.overrides import OVERRIDE_COLUMNS, validate_overrides
 from sop_lib.report import waterfall_chart
-from sop_lib.store import Store
 from sop_lib.widgets.override_editor import OverrideEditor, override_editor
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -375,7 +375,7 @@ def test_editor_escapes_what_people_type_and_deletes_rows(tmp_path: Path) -> Non
 
 
 def test_consensus_plan_moves_intervals_with_the_point_forecast() -> None:
-    from sop_lib.consensus import as_forecast, consensus_plan
+    from sop_lib.demand.consensus import as_forecast, consensus_plan
 
     T = pd.Timestamp("2026-11-01")
     consensus = pd.DataFrame({"sku": ["A", "B"], "region": "North", "family": "F", "period": T,

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sop_lib.contract import ASSUMPTIONS, TABLES, columns_of
-from sop_lib.errors import InputInvalid
-from sop_lib.input_files import read_input_file
-from sop_lib.pack import _env
-from sop_lib.store import Store
-from sop_lib.validate import validate_inputs, validate_tables
+from sop_lib.core.errors import InputInvalid
+from sop_lib.data.contract import ASSUMPTIONS, TABLES, columns_of
+from sop_lib.data.input_files import read_input_file
+from sop_lib.data.store import Store
+from sop_lib.data.validate import validate_inputs, validate_tables
+from sop_lib.pack.run import _env
 
 CYCLE_START = pd.Timestamp("2026-11-01")
 

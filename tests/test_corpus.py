@@ -29,15 +29,15 @@ from typing import Literal
 import pandas as pd
 import pytest
 
-from sop_lib.contract import TABLES, columns_of, required_columns_of
-from sop_lib.cycle import check_planner_inputs
-from sop_lib.cycle_id import parse_cycle
+from sop_lib.core.cycle import parse_cycle
+from sop_lib.core.errors import SopError
+from sop_lib.data.context import check_planner_inputs
+from sop_lib.data.contract import TABLES, columns_of, required_columns_of
+from sop_lib.data.params import CycleParams, load_params
+from sop_lib.data.store import Store
+from sop_lib.data.validate import validate_inputs
 from sop_lib.demo import write_demo_inputs
 from sop_lib.demo.project import ensure_demo_project
-from sop_lib.errors import SopError
-from sop_lib.params import CycleParams, load_params
-from sop_lib.store import Store
-from sop_lib.validate import validate_inputs
 
 CYCLE = "2026-11"
 PROJECT = Path(__file__).resolve().parent.parent

@@ -11,10 +11,10 @@ import distributed
 import pandas as pd
 import pytest
 
+from sop_lib.core.errors import SopError
+from sop_lib.data.params import ForecastParams
+from sop_lib.demand.forecast.engine import ForecastResult, build_forecast
 from sop_lib.demo import generate_demo_company
-from sop_lib.errors import SopError
-from sop_lib.forecast.engine import ForecastResult, build_forecast
-from sop_lib.params import ForecastParams
 
 pytestmark = pytest.mark.e2e
 

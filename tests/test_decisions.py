@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sop_lib.decisions import DecisionError, add_event, close_event, open_items, replay, update_event
+from sop_lib.review.decisions import DecisionError, add_event, close_event, open_items, replay, update_event
 from tests.conftest import make_root, sop
 
 
@@ -97,7 +97,7 @@ def test_update_records_only_what_changes_and_refuses_no_change() -> None:
 
 
 def test_exceptions_raise_candidates_once_per_key() -> None:
-    from sop_lib.decisions import candidate_events, raise_candidates
+    from sop_lib.review.decisions import candidate_events, raise_candidates
 
     T = pd.Timestamp
     review = pd.DataFrame({
@@ -132,7 +132,7 @@ def test_exceptions_raise_candidates_once_per_key() -> None:
 
 def test_decisions_page_shows_html_in_fields_as_text(tmp_path: Path) -> None:
     """Text typed by planners is escaped: a <script> in a title renders as text and never runs."""
-    from sop_lib.pack import _env
+    from sop_lib.pack.run import _env
 
     hostile = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
     events = [add_event([], {"raised_cycle": "2026-11", "title": hostile, "owner": "<b>o</b>", "function": "sales",
@@ -164,7 +164,7 @@ def test_decisions_page_shows_html_in_fields_as_text(tmp_path: Path) -> None:
 
 
 def test_a_closed_item_is_raised_again_once_its_review_cycle_is_reached() -> None:
-    from sop_lib.decisions import candidate_events, covered_keys
+    from sop_lib.review.decisions import candidate_events, covered_keys
 
     cand = pd.DataFrame([{"key": "capacity:Bottling", "raised_cycle": "2026-10", "function": "operations",
                           "priority": "high", "title": "Bottling short", "context": "100 h short.",

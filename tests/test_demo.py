@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_lib.contract import TABLES, columns_of
+from sop_lib.core.errors import ParamsError
+from sop_lib.data.contract import TABLES, columns_of
 from sop_lib.demo import DEMO_CYCLES, generate_demo_company, write_demo_inputs
-from sop_lib.errors import ParamsError
 
 CYCLE = "2026-11"
 

@@ -7,7 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from sop_lib.finance import budget_gap, gap_summary, plan_financials, prices_for
+from sop_lib.data.prices import prices_for
+from sop_lib.finance.plan_value import budget_gap, gap_summary, plan_financials
 
 TS = pd.Timestamp
 

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_lib.forecast.engine import ForecastResult, build_forecast
-from sop_lib.forecast.reconcile import aggregate_levels
-from sop_lib.forecast.segment import abc_classes, intermittency, sb_class
-from sop_lib.params import ForecastParams
+from sop_lib.data.params import ForecastParams
+from sop_lib.demand.forecast.engine import ForecastResult, build_forecast
+from sop_lib.demand.forecast.reconcile import aggregate_levels
+from sop_lib.demand.forecast.segment import abc_classes, intermittency, sb_class
 
 TS = pd.Timestamp
 CYCLE = TS("2026-11-01")
@@ -174,7 +174,7 @@ def test_abc_by_revenue_share() -> None:
 
 
 def test_interval_calibration_on_a_hand_example() -> None:
-    from sop_lib.forecast.select import apply_calibration, calibration_factors
+    from sop_lib.demand.forecast.select import apply_calibration, calibration_factors
 
     # one model, forecast 100 with an 80 % interval 90 … 110 (half-width 10); actuals 105, 90, 120, 60:
     # errors 5, 10, 20, 40 → ratios 0.5, 1, 2, 4; their 80 % quantile (linear) = 2 + 0.4 × (4 − 2) = 2.8
@@ -197,7 +197,7 @@ def test_prophet_fits_leave_no_cmdstan_files_behind() -> None:
 
     import cmdstanpy
 
-    from sop_lib.forecast.models import EngineConfig, _prophet_fit_predict
+    from sop_lib.demand.forecast.models import EngineConfig, _prophet_fit_predict
 
     history = pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=40, freq="MS"), "y": np.arange(40.0) % 12 + 10})
     before = set(os.listdir(cmdstanpy._TMPDIR))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sop_lib.variance import forecast_value_added, owner_value_added, seasonal_naive_plan
+from sop_lib.review.variance import forecast_value_added, owner_value_added, seasonal_naive_plan
 
 TS = pd.Timestamp
 

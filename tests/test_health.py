@@ -1,4 +1,4 @@
-"""Data health checks (``sop_lib.health``) on small hand-made tables: each rule, its threshold, and whether it
+"""Data health checks (``sop_lib.data.health``) on small hand-made tables: each rule, its threshold, and whether it
 stops the cycle (problem) or is listed (warning). Expected rows and months are worked out by hand in comments.
 No files, except the last tests, which go through ``validate_inputs`` and ``check_planner_inputs``.
 """
@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sop_lib.contract import bounds_of
-from sop_lib.errors import InputInvalid
-from sop_lib.health import (
+from sop_lib.core.errors import InputInvalid
+from sop_lib.data.contract import bounds_of
+from sop_lib.data.health import (
     Extract,
     Source,
     check_health,
@@ -24,7 +24,7 @@ from sop_lib.health import (
     main_span,
     uncovered_capacity,
 )
-from sop_lib.validate import validate_inputs
+from sop_lib.data.validate import validate_inputs
 
 CYCLE = pd.Timestamp("2026-11-01")
 M = pd.Timestamp
@@ -269,10 +269,10 @@ def test_a_key_that_looks_like_a_formula_or_markup_is_a_problem(tmp_path: Path, 
 
 
 def test_capacity_short_of_the_horizon_stops_the_planner_inputs(tmp_path: Path) -> None:
-    from sop_lib.cycle import PlannerInputsInvalid, check_planner_inputs
-    from sop_lib.params import load_params
-    from sop_lib.project import init_project
-    from sop_lib.store import Store
+    from sop_lib.data.context import PlannerInputsInvalid, check_planner_inputs
+    from sop_lib.data.params import load_params
+    from sop_lib.data.project import init_project
+    from sop_lib.data.store import Store
 
     init_project(tmp_path, "Acme", "EUR")
     (tmp_path / "params" / "2026-11.yaml").write_text("forecast:\n  horizon_months: 4\n", encoding="utf-8")

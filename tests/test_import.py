@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sop_lib.importer import (
+from sop_lib.data.importer import (
     MAPPING_TEMPLATE,
     ImportFailed,
     MappingError,

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_lib.decisions import COLUMNS
-from sop_lib.kpi import compute_kpis, follow_through, kpi_trend, rate, scorecard
-from sop_lib.params import Band, KpiParams
+from sop_lib.data.params import Band, KpiParams
+from sop_lib.review.decisions import COLUMNS
+from sop_lib.review.kpi import compute_kpis, follow_through, kpi_trend, rate, scorecard
 
 TS = pd.Timestamp
 

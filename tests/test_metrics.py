@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from sop_lib.variance import accuracy, bias_pct, plan_vs_actual, score, stack_plans, wape
+from sop_lib.review.variance import accuracy, bias_pct, plan_vs_actual, score, stack_plans, wape
 
 TS = pd.Timestamp
 A = pd.Series([10.0, 20.0, 30.0])

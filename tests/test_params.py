@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sop_lib.errors import ParamsError
-from sop_lib.params import CycleParams, load_params
+from sop_lib.core.errors import ParamsError
+from sop_lib.data.params import CycleParams, load_params
 
 DEFAULTS = """\
 company: Test Drinks

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from sop_lib.contract import TABLES, columns_of
+from sop_lib.data.contract import TABLES, columns_of
+from sop_lib.data.params import CycleParams, load_params
+from sop_lib.data.project import ProjectExists, init_project
 from sop_lib.demo.project import MARKER, NotADemoProject, ensure_demo_project
 from sop_lib.demo.spec import RESOURCES
-from sop_lib.params import CycleParams, load_params
-from sop_lib.project import ProjectExists, init_project
 
 # names only the demo company has: its resources, families, regions, owners and company name
 DEMO_WORDS = [*RESOURCES, "Demo Beverages", "Sparkling", "Juice", "Energy", "Snacks", "NordMarkt", "FreshMart",
@@ -96,8 +96,8 @@ def test_the_demo_makes_its_own_project_and_refuses_a_company_project(tmp_path: 
 def test_parameters_that_contradict_the_data_are_all_reported_at_once_with_their_file(tmp_path: Path) -> None:
     """A company without capacity data whose defaults still name resources (the way the demo's did): every
     entry is named with the file that set it, in one message, before anything runs."""
-    from sop_lib.cycle import PlannerInputsInvalid, check_planner_inputs
-    from sop_lib.store import Store
+    from sop_lib.data.context import PlannerInputsInvalid, check_planner_inputs
+    from sop_lib.data.store import Store
 
     root = tmp_path / "p"
     init_project(root, "Acme", "EUR")

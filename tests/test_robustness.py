@@ -25,9 +25,9 @@ import psutil
 import pytest
 import yaml
 
-from sop_lib.cycle_id import parse_cycle
-from sop_lib.exports import neutralise_formulas
-from sop_lib.store import Store
+from sop_lib.core.cycle import parse_cycle
+from sop_lib.core.exports import neutralise_formulas
+from sop_lib.data.store import Store
 from tests.conftest import PROJECT, SOP, make_root, sop
 
 CYCLE = "2026-11"
@@ -63,7 +63,7 @@ def _status_fingerprint(root: Path) -> str:
 @pytest.mark.parametrize("bad", ["2026-1", "2026-13", "2026-00", "9999-12", "0001-01", "1989-12", "2101-01", "26-11",
                                  "2026-11 ", "2026/11", "../../secret", "２０２６-11", ""])
 def test_a_cycle_id_is_strictly_yyyy_mm_in_a_sane_range(bad: str) -> None:
-    from sop_lib.errors import ParamsError
+    from sop_lib.core.errors import ParamsError
 
     with pytest.raises(ParamsError, match="YYYY-MM|out of range"):
         parse_cycle(bad)
@@ -141,7 +141,7 @@ def test_a_damaged_line_is_named_skipped_and_the_rest_of_the_log_still_reads(tmp
 
 
 def test_parse_log_keeps_every_good_line() -> None:
-    from sop_lib.decisions import parse_log
+    from sop_lib.data.decision_log import parse_log
 
     good = [{"id": "D-001", "action": "add", "at": "t", "author": "a", "fields": {"title": "x", "expected_value": 5}},
             {"id": "D-001", "action": "update", "at": "t", "author": "a", "fields": {"status": "decided"}}]
@@ -168,7 +168,7 @@ def test_expected_values_must_be_finite_and_plausible(tmp_path: Path, value: str
 
 
 def test_decision_fields_are_checked_for_size_and_range(tmp_path: Path) -> None:
-    from sop_lib.decisions import DecisionError, add_event
+    from sop_lib.review.decisions import DecisionError, add_event
 
     base = {"raised_cycle": CYCLE, "owner": "o", "function": "sales", "priority": "low"}
     for fields, text in (({"title": "x" * 301}, "at most 300"), ({"title": "a\x1b[31m"}, "control characters"),
@@ -181,7 +181,7 @@ def test_decision_fields_are_checked_for_size_and_range(tmp_path: Path) -> None:
 
 
 def test_the_decisions_page_lists_damaged_lines(tmp_path: Path) -> None:
-    from sop_lib.pack import _env
+    from sop_lib.pack.run import _env
 
     html = _env().get_template("decisions.html.j2").render(
         cycle=CYCLE, fingerprint="abc", company="C", pages=[], failed="", currency="EUR", current="decisions.html",
@@ -244,7 +244,7 @@ def test_workbook_pages_escape_the_nav_bar(tmp_path: Path) -> None:
     import nbformat
     from nbconvert import HTMLExporter
 
-    from sop_lib.pack import TEMPLATES
+    from sop_lib.pack.run import TEMPLATES
 
     exporter = HTMLExporter(template_name="sop_page", extra_template_basedirs=[str(TEMPLATES / "nbconvert")],
                             exclude_input=True)
@@ -280,8 +280,8 @@ def _dead_pid() -> tuple[int, float]:
 
 
 def test_the_next_run_clears_what_a_killed_run_left(tmp_path: Path) -> None:
-    from sop_lib import runs
-    from sop_lib.pack import clear_interrupted_runs
+    from sop_lib.pack import runs
+    from sop_lib.pack.run import clear_interrupted_runs
 
     root = make_root(tmp_path / "p")
     store = Store(root)
@@ -311,8 +311,8 @@ def test_the_next_run_clears_what_a_killed_run_left(tmp_path: Path) -> None:
 
 
 def test_a_run_killed_while_publishing_is_completed_by_the_next(tmp_path: Path) -> None:
-    from sop_lib import runs
-    from sop_lib.pack import clear_interrupted_runs
+    from sop_lib.pack import runs
+    from sop_lib.pack.run import clear_interrupted_runs
 
     root = make_root(tmp_path / "p")
     store = Store(root)
@@ -350,7 +350,7 @@ def test_a_run_killed_while_publishing_is_completed_by_the_next(tmp_path: Path) 
 def test_pool_workers_end_with_the_process_that_made_the_pool(tmp_path: Path) -> None:
     """``kill -9`` of the pool's parent: its forked workers end too (PR_SET_PDEATHSIG on Linux; a parent poll
     elsewhere) instead of waiting on the queue for ever."""
-    code = ("import time; from sop_lib.forecast.executors import map_batches; "
+    code = ("import time; from sop_lib.demand.forecast.executors import map_batches; "
             "map_batches(time.sleep, [120, 120, 120], workers=2)")
     parent = psutil.Popen([sys.executable, "-c", code], cwd=PROJECT)
     deadline = time.monotonic() + 60
@@ -529,7 +529,7 @@ def _rename(inputs: Path, column: str, old: str, new: str) -> None:
 @pytest.fixture(scope="module")
 def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A pack made from a hostile company, currency, family and SKU, with a decision log cut short on its last line."""
-    from sop_lib.decisions import add_event
+    from sop_lib.review.decisions import add_event
 
     root = make_root(tmp_path_factory.mktemp("hostile") / "project")
     defaults = root / "params" / "defaults.yaml"

@@ -12,10 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from sop_lib.errors import SopError
-from sop_lib.params import ScenarioSpec
-from sop_lib.report import scenario_chart
-from sop_lib.scenarios import (
+from sop_lib.core.errors import SopError
+from sop_lib.data.params import ScenarioSpec
+from sop_lib.finance.scenarios import (
     ScenarioError,
     apply_scenario,
     compare_scenarios,
@@ -23,6 +22,7 @@ from sop_lib.scenarios import (
     ration_to_capacity,
     scenario_utilisation,
 )
+from sop_lib.report import scenario_chart
 from sop_lib.widgets.what_if import what_if_panel
 
 TS = pd.Timestamp
@@ -235,8 +235,8 @@ def test_what_if_panel_recomputes_on_slider_change() -> None:
 
 def test_scenarios_planned_by_the_supply_programme() -> None:
     """With SupplyOptions each scenario is the cycle's constrained plan: stock and overtime fill M1's gap."""
-    from sop_lib.params import Overtime, SupplyParams
-    from sop_lib.scenarios import SupplyOptions
+    from sop_lib.data.params import Overtime, SupplyParams
+    from sop_lib.finance.scenarios import SupplyOptions
 
     # M1 needs 100 h against 80: 20 A in stock (10 h of A) + 10 h of overtime at 1 EUR/h close it exactly
     supply = SupplyOptions(SupplyParams(overtime={"Line": Overtime(max_hours=10, cost_per_hour=1.0)}),

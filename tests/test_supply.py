@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sop_lib.capacity import required_hours, review_capacity
-from sop_lib.errors import SopError
-from sop_lib.params import Overtime, SupplyParams
+from sop_lib.core.errors import SopError
+from sop_lib.data.params import Overtime, SupplyParams
 from sop_lib.supply import (
     SupplyError,
     SupplyPlan,
@@ -34,6 +33,7 @@ from sop_lib.supply import (
     safety_stock,
 )
 from sop_lib.supply import plan as plan_module
+from sop_lib.supply.capacity import required_hours, review_capacity
 from sop_lib.supply.model import Model, Solution
 
 TS = pd.Timestamp

@@ -17,10 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sop_lib.core.errors import InputInvalid
+from sop_lib.data.validate import validate_inputs
 from sop_lib.demo import write_demo_inputs
 from sop_lib.demo.project import ensure_demo_project
-from sop_lib.errors import InputInvalid
-from sop_lib.validate import validate_inputs
 
 PROJECT = Path(__file__).resolve().parent.parent
 CYCLE = "2026-11"

@@ -11,10 +11,10 @@ import sys
 
 import typer
 
-from ..errors import SopError
-from ..runs import RunInterrupted
-from . import cycle_commands, decision_commands, project_commands  # noqa: F401 - they register the commands
-from .common import app
+from sop_lib.cli import cycle_commands, decision_commands, project_commands  # noqa: F401  (they register the commands)
+from sop_lib.cli.common import app
+from sop_lib.core.errors import SopError
+from sop_lib.pack.runs import RunInterrupted
 
 __all__ = ["app", "main"]
 

@@ -18,7 +18,7 @@ app = typer.Typer(
 def cycle_id(value: str | None) -> str | None:
     """Option callback: a cycle id must be YYYY-MM within the supported years (``cycle_id.parse_cycle``)."""
     if value is not None:
-        from ..cycle_id import parse_cycle
+        from sop_lib.core.cycle import parse_cycle
 
         parse_cycle(value)
     return value

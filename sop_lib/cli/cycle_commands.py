@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import SopError
-from .common import CycleOpt, InputsOpt, RootOpt, app
-from .common import echo as _echo
+from sop_lib.cli.common import CycleOpt, InputsOpt, RootOpt, app
+from sop_lib.cli.common import echo as _echo
+from sop_lib.core.errors import SopError
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from sop_lib.data.store import Store
 
 
 def validate_for_cycle(store: Store, inputs_dir: Path, cycle: str) -> None:
     """Validate ``inputs_dir`` and the planners' inputs for ``cycle`` and say what passed, which defaults the
     data makes the pack take, and the warnings. Problems raise (exit 2); the full list goes to data/validation/."""
-    from ..cycle import check_planner_inputs
-    from ..cycle_id import parse_cycle
-    from ..params import load_params
-    from ..validate import validate_inputs
+    from sop_lib.core.cycle import parse_cycle
+    from sop_lib.data.context import check_planner_inputs
+    from sop_lib.data.params import load_params
+    from sop_lib.data.validate import validate_inputs
 
     start = parse_cycle(cycle)  # before params/<cycle>.yaml is opened
     params = load_params(store.params_dir, cycle)
@@ -45,7 +45,7 @@ def validate_for_cycle(store: Store, inputs_dir: Path, cycle: str) -> None:
 def validate(cycle: CycleOpt, inputs: InputsOpt = None, root: RootOpt = None) -> None:
     """Check the input files against the data contract (and the cycle's parameters) without writing anything
     but, when there are problems, their full list in data/validation/."""
-    from ..store import Store
+    from sop_lib.data.store import Store
 
     store = Store(root)
     validate_for_cycle(store, inputs or store.inputs_dir, cycle)
@@ -59,9 +59,9 @@ def snapshot(
     force: Annotated[bool, typer.Option(help="replace the snapshot of a published cycle")] = False,
 ) -> None:
     """Validate the inputs and freeze them as the cycle's snapshot (Parquet + manifest with SHA-256)."""
-    from ..cycle import take_snapshot
-    from ..params import load_params
-    from ..store import Store
+    from sop_lib.data.context import take_snapshot
+    from sop_lib.data.params import load_params
+    from sop_lib.data.store import Store
 
     store = Store(root)
     load_params(store.params_dir, cycle)
@@ -85,8 +85,8 @@ def run(
     ] = False,
 ) -> None:
     """Snapshot (if needed), run the four workbooks with papermill, render and publish reports/<cycle>/."""
-    from ..pack import run_cycle
-    from ..store import Store
+    from sop_lib.data.store import Store
+    from sop_lib.pack.run import run_cycle
 
     outcome = run_cycle(Store(root), cycle, inputs, force=force, fresh_snapshot=fresh_snapshot, echo=_echo)
     _echo(f"Published the pack of cycle {cycle}: {outcome.report_dir / 'index.html'}")
@@ -103,9 +103,9 @@ def forecast(
 ) -> None:
     """Run the statistical forecast of a cycle's snapshot (the same engine as the demand workbook), with a
     progress bar; writes forecast, selection, backtest, scores and hierarchy tables."""
-    from ..cycle import open_cycle
-    from ..forecast import build_forecast, model_counts
-    from ..store import Store
+    from sop_lib.data.context import open_cycle
+    from sop_lib.data.store import Store
+    from sop_lib.demand.forecast import build_forecast, model_counts
 
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter(f"{fmt!r}: use parquet or csv (a CSV's text cells that begin like a formula are "
@@ -129,13 +129,13 @@ def forecast(
 @app.command()
 def status(root: RootOpt = None) -> None:
     """List cycles: snapshot fingerprint, published or not."""
-    from ..store import Store
+    from sop_lib.data.store import Store
 
     store = Store(root)
     cycles = store.cycles()
     if not cycles:
         _echo("No cycles yet. Start with `sop run --cycle YYYY-MM` or `make demo`.")
-    from ..runs import find_interrupted
+    from sop_lib.pack.runs import find_interrupted
 
     for c in cycles:
         try:

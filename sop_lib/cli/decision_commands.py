@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .common import RootOpt, app, cycle_id
-from .common import echo as _echo
+from sop_lib.cli.common import RootOpt, app, cycle_id
+from sop_lib.cli.common import echo as _echo
 
 decision_app = typer.Typer(help="The decision priority log: add, list, update, close, history.", no_args_is_help=True)
 app.add_typer(decision_app, name="decision")
@@ -48,8 +48,8 @@ def decision_add(
     root: RootOpt = None,
 ) -> None:
     """Raise a new decision in the log."""
-    from ..decisions import add_event
-    from ..store import Store
+    from sop_lib.data.store import Store
+    from sop_lib.review.decisions import add_event
 
     fields = {"raised_cycle": cycle, "title": title, "owner": owner, "function": function, "priority": priority,
               "context": context, "options": options, "due": due, "expected_kpi": expected_kpi,
@@ -69,8 +69,8 @@ def decision_list(
     """Open decisions by priority and due date (age in days, overdue flagged); --all for every decision."""
     import datetime as dt
 
-    from ..decisions import open_items, replay
-    from ..store import Store
+    from sop_lib.data.store import Store
+    from sop_lib.review.decisions import open_items, replay
 
     events, damaged = Store(root).read_decision_log()
     _warn_damaged(damaged)
@@ -92,8 +92,8 @@ def decision_update(
     root: RootOpt = None,
 ) -> None:
     """Change fields of a decision (e.g. --set status=decided --set due=2026-12-20); the change is logged."""
-    from ..decisions import DecisionError, update_event
-    from ..store import Store
+    from sop_lib.data.store import Store
+    from sop_lib.review.decisions import DecisionError, update_event
 
     fields: dict[str, str] = {}
     for item in set_:
@@ -117,8 +117,8 @@ def decision_close(
     root: RootOpt = None,
 ) -> None:
     """Close a decision with what was decided and why."""
-    from ..decisions import close_event
-    from ..store import Store
+    from sop_lib.data.store import Store
+    from sop_lib.review.decisions import close_event
 
     with Store(root).decision_log() as events:
         _warn_damaged(events.damaged)
@@ -131,8 +131,8 @@ def decision_history(
     decision_id: Annotated[str, typer.Argument(help="e.g. D-001")], root: RootOpt = None
 ) -> None:
     """Every change of one decision, with time and author."""
-    from ..decisions import DecisionError, history
-    from ..store import Store
+    from sop_lib.data.store import Store
+    from sop_lib.review.decisions import DecisionError, history
 
     events, damaged = Store(root).read_decision_log()
     _warn_damaged(damaged)

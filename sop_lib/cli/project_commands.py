@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from .common import InputsOpt, RootOpt, app
-from .common import echo as _echo
-from .cycle_commands import validate_for_cycle as _validate_for_cycle
+from sop_lib.cli.common import InputsOpt, RootOpt, app
+from sop_lib.cli.common import echo as _echo
+from sop_lib.cli.cycle_commands import validate_for_cycle as _validate_for_cycle
 
 
 @app.command()
@@ -20,7 +20,7 @@ def init(
 ) -> None:
     """Start a project of your own: neutral params/defaults.yaml (every key commented), header-only input
     templates in inputs/, a commented mapping.yaml for `sop import`, and a README of the folder."""
-    from ..project import init_project
+    from sop_lib.data.project import init_project
 
     written = init_project(folder, company, currency)
     root = folder.expanduser().resolve()
@@ -34,8 +34,8 @@ def init(
 def _demo_root(root: Path | None) -> Path:
     """Where the demo runs: ``--root``, else ``$SOP_HOME``, else the project above the working directory, else
     the working directory itself."""
-    from ..errors import SopError
-    from ..store import find_root
+    from sop_lib.core.errors import SopError
+    from sop_lib.data.store import find_root
 
     if root is not None:
         return root.expanduser().resolve()
@@ -55,12 +55,12 @@ def demo(
     """Run the built-in demo company in a project of its own (made on the first run, with the demo's
     parameters): for each cycle, write its extract to <root>/inputs/ and run the cycle (replacing earlier demo
     runs of those cycles). Prints where the newest pack is. Refuses a project that is not the demo's."""
-    from ..cycle_id import parse_cycle
-    from ..demo import write_demo_inputs
-    from ..demo.meeting import hold_demo_meeting
-    from ..demo.project import ensure_demo_project
-    from ..pack import run_cycle
-    from ..store import Store
+    from sop_lib.core.cycle import parse_cycle
+    from sop_lib.data.store import Store
+    from sop_lib.demo import write_demo_inputs
+    from sop_lib.demo.meeting import hold_demo_meeting
+    from sop_lib.demo.project import ensure_demo_project
+    from sop_lib.pack.run import run_cycle
 
     wanted = [c.strip() for c in cycles.split(",") if c.strip()]
     for cycle in wanted:  # every id checked before anything is written
@@ -102,11 +102,11 @@ def import_(
 ) -> None:
     """Turn your own extracts (order lines, Excel, Parquet, a database) into the contract's input files as the
     mapping file says, then validate them as `sop validate` does. Nothing is written if a table has a problem."""
-    from ..cycle_id import parse_cycle
-    from ..errors import ParamsError
-    from ..importer import build_tables, load_mapping, write_inputs
-    from ..importer.write import cycle_after_sales
-    from ..store import Store
+    from sop_lib.core.cycle import parse_cycle
+    from sop_lib.core.errors import ParamsError
+    from sop_lib.data.importer import build_tables, load_mapping, write_inputs
+    from sop_lib.data.importer.write import cycle_after_sales
+    from sop_lib.data.store import Store
 
     store = Store(root)
     if cycle is not None:

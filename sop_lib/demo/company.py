@@ -19,10 +19,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..contract import TABLES, columns_of
-from ..errors import ParamsError
-from .meeting import with_decided_shifts
-from .spec import (  # noqa: F401  # DEMO_CYCLES and the calendar are part of the public API
+from sop_lib.core.errors import ParamsError
+from sop_lib.data.contract import TABLES, columns_of
+from sop_lib.demo.meeting import with_decided_shifts
+from sop_lib.demo.spec import (  # noqa: F401  # DEMO_CYCLES and the calendar are part of the public API
     _BUDGET_COST_RISE,
     _BUDGET_YEARS,
     _DECLINE_FROM,

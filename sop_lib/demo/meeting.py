@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..decisions import close_event, replay, update_event
-from ..store import Store
-from .spec import _DECIDED_SHIFTS
+from sop_lib.data.store import Store
+from sop_lib.demo.spec import _DECIDED_SHIFTS
+from sop_lib.review.decisions import close_event, replay, update_event
 
 # per kind of item (the part of its key before ':'): who decides, what, and why
 DECISIONS: dict[str, dict[str, str]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..errors import SopError
+from sop_lib.core.errors import SopError
 
 DEMO_PARAMS = Path(__file__).resolve().parent / "params"
 MARKER = ".sop-demo"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import plotly.io as pio
 from plotly.io.base_renderers import MimetypeRenderer
 
-from .charts import (
+from sop_lib.report.charts import (
     budget_chart,
     capacity_heatmap,
     capacity_lines,
@@ -21,9 +21,9 @@ from .charts import (
     variance_chart,
     waterfall_chart,
 )
-from .escape import md_escape, plot_text
-from .headlines import compute_headlines, plan_changes
-from .sentences import (
+from sop_lib.report.escape import md_escape, plot_text
+from sop_lib.report.headlines import compute_headlines, plan_changes
+from sop_lib.report.sentences import (
     capacity_sentence,
     consensus_sentence,
     finance_sentence,
@@ -31,7 +31,7 @@ from .sentences import (
     note,
     supply_sentence,
 )
-from .tables import banner, show_table
+from sop_lib.report.tables import banner, show_table
 
 
 class PackRenderer(MimetypeRenderer):

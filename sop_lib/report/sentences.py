@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from IPython.display import Markdown
 
-from .escape import md_escape
+from sop_lib.report.escape import md_escape
 
 NO_CAPACITY = ("**Capacity is not modelled**: the data has no bill of resources or capacity table, so the plan is "
                "unconstrained — every unit of the consensus is taken as made in its month. Give `bill_of_resources` "

@@ -30,11 +30,11 @@ Resource-months without a capacity row do not constrain production (their load i
 demand and no route is an error unless ``unconstrained_ok``.
 """
 
-from .inputs import SupplyError, no_stock_skus
-from .inventory import forecast_errors, project_inventory, safety_stock
-from .model import MIN_MARGIN_SHARE, TIE_BREAK_HOLDING
-from .plan import SupplyPlan, compare_views, plan_supply, views_by_resource
-from .risk import DemandAtRisk, built_ahead_units, demand_at_risk
+from sop_lib.supply.inputs import SupplyError, no_stock_skus
+from sop_lib.supply.model import MIN_MARGIN_SHARE, TIE_BREAK_HOLDING
+from sop_lib.supply.plan import SupplyPlan, compare_views, plan_supply, views_by_resource
+from sop_lib.supply.risk import DemandAtRisk, built_ahead_units, demand_at_risk
+from sop_lib.supply.safety_stock import forecast_errors, project_inventory, safety_stock
 
 __all__ = [
     "MIN_MARGIN_SHARE", "TIE_BREAK_HOLDING", "DemandAtRisk", "SupplyError", "SupplyPlan", "built_ahead_units",

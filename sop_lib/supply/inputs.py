@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import SopError
-from ..params import SupplyParams
+from sop_lib.core.errors import SopError
+from sop_lib.data.params import SupplyParams
 
 
 class SupplyError(SopError):
@@ -212,7 +212,7 @@ def _economics(
     missing = [str(s) for s, row in zip(skus, np.isnan(price) | np.isnan(cost), strict=True) if row.any()]
     if missing:
         problems.append(f"No unit price or cost for SKU(s) {_listed(missing)}: add them to the unit economics "
-                        "(finance.prices_for on the demand's SKUs and months).")
+                        "(data.prices.prices_for on the demand's SKUs and months).")
     negative = [str(s) for s, row in zip(skus, (price < 0) | (cost < 0), strict=True) if row.any()]
     if negative:
         problems.append(f"Unit price and cost cannot be negative; they are for SKU(s) {_listed(negative)}.")

@@ -13,8 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ..params import SupplyParams
-from .inputs import Inputs
+from sop_lib.data.params import SupplyParams
+from sop_lib.supply.inputs import Inputs
 
 #: A lost sale costs at least this share of the unit price, even where price ≤ cost.
 MIN_MARGIN_SHARE = 0.01

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..params import SupplyParams
-from .inputs import Inputs, SupplyError, prepare_inputs
-from .model import Model, Solution, build_model, solve
+from sop_lib.data.params import SupplyParams
+from sop_lib.supply.inputs import Inputs, SupplyError, prepare_inputs
+from sop_lib.supply.model import Model, Solution, build_model, solve
 
 _TOL = 1e-7  # solver values below this (relative to the demand, or 1) are zero: the solver's own tolerance
 NO_ROUTE = "(no route)"
@@ -189,7 +189,7 @@ def plan_supply(
     capacity : ``resource``, ``period``, ``available_hours``.
     opening_stock : ``sku``, ``on_hand`` at the start of the first month; a SKU without a row has none.
     unit_economics : ``sku``, ``period``, ``unit_price``, ``unit_cost`` in force each month (e.g.
-        ``finance.prices_for(demand[["sku", "period"]], prices)``); without ``period``, one price per SKU.
+        ``data.prices.prices_for(demand[["sku", "period"]], prices)``); without ``period``, one price per SKU.
     params : holding cost, build-ahead, overtime per resource (``max_hours``, ``cost_per_hour``), time limit.
     unconstrained_ok : plan SKUs with demand but no route as if capacity were unlimited (listed in
         ``unconstrained``) instead of raising.

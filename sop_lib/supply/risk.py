@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..params import SupplyParams
-from .plan import SupplyPlan, plan_supply
+from sop_lib.data.params import SupplyParams
+from sop_lib.supply.plan import SupplyPlan, plan_supply
 
 
 def built_ahead_units(plan: pd.DataFrame) -> float:

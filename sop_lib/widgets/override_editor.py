@@ -16,11 +16,11 @@ import html
 import ipywidgets as w
 import pandas as pd
 
-from ..consensus import apply_overrides
-from ..errors import InputInvalid
-from ..overrides import OVERRIDE_COLUMNS, validate_overrides
-from ..report.tables import show_table
-from ..store import Store
+from sop_lib.core.errors import InputInvalid
+from sop_lib.data.overrides import OVERRIDE_COLUMNS, validate_overrides
+from sop_lib.data.store import Store
+from sop_lib.demand.consensus import apply_overrides
+from sop_lib.report.tables import show_table
 
 ALL_REGIONS = "all regions"
 

@@ -1,4 +1,4 @@
-"""What-if panel: sliders for demand, price and capacity that re-run :func:`sop_lib.scenarios.compare_scenarios`.
+"""What-if panel: sliders for demand, price and capacity that re-run :func:`sop_lib.finance.scenarios.compare_scenarios`.
 
 The panel computes nothing of its own: each slider change builds a ``ScenarioSpec`` named ``what-if`` and
 compares it with the baseline through the same functions as the workbooks, so its figures are those the
@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipywidgets as widgets
 import pandas as pd
 
-from ..params import ScenarioSpec
-from ..report import show_table
-from ..scenarios import SupplyOptions, compare_scenarios
+from sop_lib.data.params import ScenarioSpec
+from sop_lib.finance.scenarios import SupplyOptions, compare_scenarios
+from sop_lib.report import show_table
 
 WHAT_IF = "what-if"
 SHOWN = ["scenario", "description", "revenue", "gross_margin", "margin_pct", "unmet_units", "unmet_revenue",
