@@ -2,7 +2,8 @@
 
 Each input table is one file in the inputs folder named after the table (``sales_history.csv``,
 ``.parquet`` or ``.xlsx``). ``docs/data-contract.md`` documents the same tables for the people who
-produce the extracts; column names used in code come from the ``*Cols`` holders below.
+produce the extracts; :data:`TABLES` maps each table's name to its model, and :func:`columns_of`,
+:func:`key_of` and :func:`bounds_of` read a table's columns, key and numeric bounds from that model.
 
 Only ``sales_history`` and ``products`` are required. Every other table may be absent (no file, or a file with
 only its header); so may ``products.status`` and ``prices.unit_cost``. Each default the suite then takes is said
@@ -251,6 +252,3 @@ def key_of(table: str) -> list[str]:
     schema = TABLES[table].model.to_schema()
     return list(schema.unique or [name for name, col in schema.columns.items() if col.unique])
 
-
-# Result tables written between notebooks (long format, one row per key and period).
-FORECAST_KEYS = ["sku", "region", "period"]

@@ -18,7 +18,7 @@ from sop_lib.core.errors import SopError
 from sop_lib.data.params import ScenarioSpec, SupplyParams
 from sop_lib.data.prices import prices_for
 from sop_lib.finance.plan_value import plan_financials
-from sop_lib.supply.capacity import capacity_summary, required_hours, review_capacity
+from sop_lib.supply.capacity import capacity_summary, hours_short, required_hours, review_capacity
 
 BASELINE = "baseline"
 BASELINE_DESCRIPTION = "Consensus demand plan, prices and capacity as they are"
@@ -237,7 +237,7 @@ def evaluate_scenario(
         "peak_utilisation": float(finite.max()) if len(finite) else float("nan"),
         "mean_utilisation": float(finite.mean()) if len(finite) else float("nan"),
         "resource_months_over": float(review["over_capacity"].sum()),
-        "hours_short": float(-review.loc[review["gap_hours"] < 0, "gap_hours"].sum()),
+        "hours_short": float(hours_short(review).sum()),
         "overtime_hours": overtime,
         "supply_cost": supply_cost,
     }

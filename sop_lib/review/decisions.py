@@ -18,6 +18,7 @@ import pandas as pd
 from sop_lib.core.cycle import parse_cycle
 from sop_lib.core.errors import SopError
 from sop_lib.review.variance import tracking_signal
+from sop_lib.supply.capacity import hours_short
 
 FUNCTIONS = ("sales", "operations", "finance", "executive")
 PRIORITIES = ("high", "medium", "low")
@@ -189,7 +190,7 @@ def raise_candidates(
     rows: list[dict[str, Any]] = []
     if capacity_review is not None and len(capacity_review):
         for res, g in capacity_review[capacity_review["over_capacity"]].groupby("resource"):
-            short = float((g["required_hours"] - g["available_hours"]).clip(lower=0).sum())
+            short = float(hours_short(g).sum())
             months = ", ".join(pd.to_datetime(g["period"]).dt.strftime("%Y-%m"))
             peak = float(g["utilisation"].max())
             rows.append({

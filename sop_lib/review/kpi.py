@@ -15,6 +15,7 @@ import pandas as pd
 
 from sop_lib.data.params import Band, KpiParams
 from sop_lib.review.variance import accuracy, bias_pct, tracking_signal
+from sop_lib.supply.capacity import hours_short
 
 Better = Literal["higher", "lower", "abs_lower", "band", "none"]
 
@@ -146,7 +147,7 @@ def compute_kpis(
             add("peak_utilisation", "", finite["utilisation"].max(), basis)
             for res, g in finite.groupby("resource"):
                 add("peak_utilisation", str(res), g["utilisation"].max(), basis)
-        short = (cap["required_hours"] - cap["available_hours"]).clip(lower=0).fillna(0)
+        short = hours_short(cap)
         basis = f"{cap['period'].min():%Y-%m} – {cap['period'].max():%Y-%m}"
         add("hours_short", "", short.sum(), basis)
         for res, s in short.groupby(cap["resource"]):

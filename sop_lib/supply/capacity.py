@@ -51,6 +51,16 @@ def review_capacity(
     return out.sort_values(["resource", "period"], ignore_index=True)
 
 
+def hours_short(review: pd.DataFrame) -> pd.Series:
+    """Hours the plan needs beyond those available, per row of a capacity review: required − available where
+    positive, 0 where the resource holds the load or has no capacity data (NaN available: not modelled, not short).
+
+    The one definition of "hours short": the capacity summary, the scenarios, the scorecard's KPI and the
+    decision candidates all sum this.
+    """
+    return (review["required_hours"] - review["available_hours"]).clip(lower=0).fillna(0.0)
+
+
 def capacity_summary(review: pd.DataFrame) -> pd.DataFrame:
     """One row per resource: peak utilisation and its month, months over capacity, hours short in total."""
     rows = []
@@ -62,7 +72,7 @@ def capacity_summary(review: pd.DataFrame) -> pd.DataFrame:
             "peak_utilisation": float(peak["utilisation"]) if peak is not None else np.nan,
             "peak_month": peak["period"] if peak is not None else pd.NaT,
             "months_over_capacity": int(g["over_capacity"].sum()),
-            "hours_short": float(g.loc[g["gap_hours"] < 0, "gap_hours"].abs().sum()),
+            "hours_short": float(hours_short(g).sum()),
             "mean_utilisation": float(finite["utilisation"].mean()) if len(finite) else np.nan,
         })
     return pd.DataFrame(rows, columns=["resource", "peak_utilisation", "peak_month", "months_over_capacity",

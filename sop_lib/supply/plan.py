@@ -16,11 +16,6 @@ from sop_lib.supply.model import Model, Solution, build_model, solve
 _TOL = 1e-7  # solver values below this (relative to the demand, or 1) are zero: the solver's own tolerance
 NO_ROUTE = "(no route)"
 
-PLAN_COLUMNS = ["sku", "period", "demand", "opening_stock", "production", "served", "unmet", "closing_stock"]
-RESOURCE_COLUMNS = ["resource", "period", "available_hours", "overtime_hours", "required_hours", "utilisation",
-                    "binding", "shadow_price"]
-
-
 @dataclass(frozen=True)
 class SupplyPlan:
     """What :func:`plan_supply` decided, and what it costs.
