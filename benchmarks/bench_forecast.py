@@ -20,11 +20,11 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from sop_lib.core import metrics
 from sop_lib.data.params import ForecastParams
-from sop_lib.demand.forecast import engine_config, forecast_core
+from sop_lib.demand.forecast import forecast_core
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 HOLD = 12
@@ -52,9 +52,9 @@ def load_stallion(limit: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.Series, t
 
 
 def load_demo() -> tuple[pd.DataFrame, pd.Series, pd.Series, tuple[str, ...]]:
+    from sop_lib.data.prices import prices_for
     from sop_lib.demand.forecast import prepare_series
     from sop_lib.demo import generate_demo_company
-    from sop_lib.finance.plan_value import prices_for
 
     t = generate_demo_company("2026-11")
     s = prepare_series(t["sales_history"], t["promotions"], t["products"], pd.Timestamp("2026-11-01"))
@@ -68,23 +68,14 @@ def load_demo() -> tuple[pd.DataFrame, pd.Series, pd.Series, tuple[str, ...]]:
     return s[["unique_id", "ds", "y", "promo"]].reset_index(drop=True), family, revenue, ("promo",)
 
 
-def metrics(test: pd.DataFrame, pred: pd.Series, scale: pd.Series) -> dict[str, float]:
-    a, f = test["y"].to_numpy(), pred.to_numpy()
-    err = np.abs(a - f)
-    per_series = pd.Series(err, index=test.index).groupby(test["unique_id"]).mean() / scale
+def accuracy(test: pd.DataFrame, pred: pd.Series, scale: pd.Series) -> dict[str, float]:
+    """WAPE, mean MASE over the series and bias % of ``pred`` against the held-out ``test`` (sop_lib.core.metrics)."""
+    frame = test[["unique_id", "y"]].assign(pred=pred.to_numpy())
     return {
-        "wape": float(err.sum() / np.abs(a).sum()),
-        "mase": float(per_series.replace([np.inf, -np.inf], np.nan).mean()),
-        "bias_pct": float((f - a).sum() / a.sum() * 100),
+        "wape": metrics.wape(frame["y"], frame["pred"]),
+        "mase": float(metrics.mase_by(frame, ["pred"], scale)["pred"].mean()),
+        "bias_pct": metrics.bias_pct(frame["y"], frame["pred"]),
     }
-
-
-def seasonal_scale(train: pd.DataFrame) -> pd.Series:
-    def one(y: np.ndarray) -> float:
-        d = np.abs(y[12:] - y[:-12]) if len(y) > 12 else np.abs(np.diff(y))
-        return float(d.mean()) if len(d) and d.mean() > 0 else np.nan
-
-    return train.groupby("unique_id")["y"].apply(lambda s: one(s.to_numpy(dtype=float)))
 
 
 def plain_prophet(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.Series, float]:
@@ -107,13 +98,13 @@ def plain_prophet(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.Series, f
 def run(name: str, data: pd.DataFrame, family: pd.Series, revenue: pd.Series, exog: tuple[str, ...]) -> dict:
     cut = data["ds"].max() - pd.DateOffset(months=HOLD)
     train, test = data[data["ds"] <= cut], data[data["ds"] > cut]
-    scale = seasonal_scale(train)
+    scale = metrics.mase_scale(train, 12)  # in-sample seasonal-naive MAE of the training months
     n = train["unique_id"].nunique()
     print(f"\n== {name}: {n} series, train {train['ds'].min():%Y-%m} – {cut:%Y-%m}, test {HOLD} months", flush=True)
 
     params = ForecastParams(horizon_months=HOLD, prophet_classes=PROPHET_CLASSES)
     t0 = time.perf_counter()
-    core = forecast_core(train, test.drop(columns="y"), family, revenue, engine_config(params, exog=exog), params)
+    core = forecast_core(train, test.drop(columns="y"), family, revenue, params, exog=exog)
     t_engine = time.perf_counter() - t0
     eng = test.merge(core.forecast[["unique_id", "ds", "forecast", "forecast-lo-80", "forecast-hi-80",
                                     "forecast-lo-95", "forecast-hi-95"]], on=["unique_id", "ds"], how="left")
@@ -124,8 +115,8 @@ def run(name: str, data: pd.DataFrame, family: pd.Series, revenue: pd.Series, ex
     print(f"plain Prophet loop: {t_plain:.1f} s", flush=True)
 
     out = {"data": name, "series": n,
-           "plain_prophet": {**metrics(test, pp_pred, scale), "seconds": t_plain},
-           "engine": {**metrics(test, eng_pred, scale), "seconds": t_engine},
+           "plain_prophet": {**accuracy(test, pp_pred, scale), "seconds": t_plain},
+           "engine": {**accuracy(test, eng_pred, scale), "seconds": t_engine},
            "models": core.selection["model"].value_counts().to_dict()}
     for lv in (80, 95):
         inside = (eng["y"] >= eng[f"forecast-lo-{lv}"]) & (eng["y"] <= eng[f"forecast-hi-{lv}"])

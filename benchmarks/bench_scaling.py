@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from sop_lib.data.params import ForecastParams
-from sop_lib.demand.forecast.engine import PREFERENCE, engine_config, forecast_core
-from sop_lib.demand.forecast.models import future_months
+from sop_lib.demand.forecast.engine import forecast_core
+from sop_lib.demand.forecast.models import PREFERENCE
+from sop_lib.demand.forecast.series import future_months
 
 LAST_MONTH = pd.Timestamp("2026-10-01")  # last month of history; the forecast starts 2026-11
 FAMILIES = 12
@@ -122,7 +123,7 @@ def warm_up(seed: int) -> None:
     here and forked workers inherit it; Prophet's CmdStan binary is loaded."""
     train, future, family, revenue, _ = synthetic_company(20, 48, seed + 1)
     params = ForecastParams(workers=1, prophet_uncertainty_samples=10)
-    forecast_core(train, future, family, revenue, engine_config(params), params)
+    forecast_core(train, future, family, revenue, params)
 
 
 def main() -> None:
@@ -137,7 +138,6 @@ def main() -> None:
     sizes = sorted(int(s) for s in args.sizes.split(",") if s.strip())
 
     params = ForecastParams(workers=args.workers)  # the defaults, but for the number of processes
-    cfg = engine_config(params)
     if args.warm_up:
         t0 = time.perf_counter()
         warm_up(args.seed)
@@ -147,7 +147,7 @@ def main() -> None:
     for n in sizes:
         train, future, family, revenue, kind = synthetic_company(n, args.months, args.seed)
         t0 = time.perf_counter()
-        core = forecast_core(train, future, family, revenue, cfg, params)
+        core = forecast_core(train, future, family, revenue, params)
         wall = time.perf_counter() - t0
         sel = core.selection
         established = sel[sel["lifecycle"] == "established"]

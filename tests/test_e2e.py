@@ -180,7 +180,7 @@ def test_consensus_feeds_capacity_and_finance_and_is_scored(demo_root: Path) -> 
     adj = pd.read_parquet(pub / "override_adjustments.parquet")
     assert adj["owner"].nunique() >= 3 and cons["adjustment"].abs().sum() > 0
     # capacity and finance work from the consensus, not the statistical forecast
-    from sop_lib.demand.forecast import plan_units
+    from sop_lib.demand.consensus import plan_units
     from sop_lib.supply.capacity import required_hours
 
     bor = pd.read_parquet(demo_root / "data/cycles/2026-11/snapshot/bill_of_resources.parquet")

@@ -197,11 +197,11 @@ def test_prophet_fits_leave_no_cmdstan_files_behind() -> None:
 
     import cmdstanpy
 
-    from sop_lib.demand.forecast.models import EngineConfig, _prophet_fit_predict
+    from sop_lib.demand.forecast.models import prophet_fit_predict
 
     history = pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=40, freq="MS"), "y": np.arange(40.0) % 12 + 10})
     before = set(os.listdir(cmdstanpy._TMPDIR))
-    out = _prophet_fit_predict(history, history[["ds"]].tail(6), EngineConfig(levels=(80, 95)), "x")
+    out = prophet_fit_predict(history, history[["ds"]].tail(6), ForecastParams(interval_levels=(80, 95)), "x")
     assert len(out) == 6
     assert set(os.listdir(cmdstanpy._TMPDIR)) == before
 

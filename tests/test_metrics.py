@@ -1,13 +1,17 @@
-"""Accuracy metrics and the post-cycle comparison, on frames small enough to check by hand."""
+"""Accuracy metrics (``sop_lib.core.metrics``) and the post-cycle comparison, on frames small enough to check
+by hand."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from sop_lib.review.variance import accuracy, bias_pct, plan_vs_actual, score, stack_plans, wape
+from sop_lib.core import metrics
+from sop_lib.core.metrics import abs_error, accuracy, bias_pct, coverage, mae, tracking_signal, wape
+from sop_lib.review.variance import plan_vs_actual, score, stack_plans
 
 TS = pd.Timestamp
 A = pd.Series([10.0, 20.0, 30.0])
@@ -63,6 +67,82 @@ def test_returns_count_in_wape_by_their_size() -> None:
     assert wape(actual, forecast) == pytest.approx(7 / 15)
     # bias: Σ(F - A) = (8 - 10) + (0 + 5) = 3 ; ΣA = 5 → 60 %
     assert bias_pct(actual, forecast) == pytest.approx(60.0)
+
+
+def test_mae_and_absolute_error_by_hand() -> None:
+    # |10-12| + |20-18| + |30-33| = 2 + 2 + 3 = 7 units ; over 3 points: 7 / 3
+    assert abs_error(A, F) == 7.0
+    assert mae(A, F) == pytest.approx(7 / 3, rel=1e-12)
+    assert abs_error([], []) == 0.0 and math.isnan(mae([], []))
+
+
+def test_tracking_signal_by_hand() -> None:
+    # Σ(A - F) = -2 + 2 - 3 = -3 ; MAD = 7 / 3 ; -3 / (7/3) = -9/7 (slightly over-forecast)
+    assert tracking_signal(A, F) == pytest.approx(-9 / 7, rel=1e-12)
+    # under-forecast by 2 five months running: Σ(A - F) = 10, MAD = 2 → +5, outside ±4
+    assert tracking_signal([10.0] * 5, [8.0] * 5) == pytest.approx(5.0)
+    # no error at all: MAD = 0 → 0, not a division error
+    assert tracking_signal(A, A) == 0.0
+    assert tracking_signal([], []) == 0.0
+
+
+def test_coverage_counts_bounds_as_inside_and_leaves_out_points_without_an_interval() -> None:
+    actual = [10.0, 20.0, 30.0, 40.0]
+    lower = [5.0, 21.0, 30.0, np.nan]  # 10 in [5, 15]; 20 below 21; 30 on the lower bound; 40 has no interval
+    upper = [15.0, 25.0, 35.0, 50.0]
+    assert coverage(actual, lower, upper) == pytest.approx(2 / 3)
+    assert math.isnan(coverage([1.0], [np.nan], [np.nan]))
+    assert math.isnan(coverage([], [], []))
+
+
+def test_coverage_per_group() -> None:
+    frame = pd.DataFrame({
+        "unique_id": ["a", "a", "b", "b"], "y": [10.0, 20.0, 5.0, 6.0], "ets": 0.0,
+        "ets-lo-80": [8.0, 8.0, np.nan, np.nan], "ets-hi-80": [12.0, 12.0, np.nan, np.nan],
+    })
+    out = metrics.coverage_by(frame, ["ets"], 80)["ets"]
+    # a: 10 inside [8, 12], 20 outside → 1/2 ; b: no interval at all → NaN
+    assert out["a"] == 0.5 and math.isnan(out["b"])
+
+
+def test_mase_scale_is_the_seasonal_naive_error_before_the_backtest() -> None:
+    ds = pd.date_range("2024-01-01", periods=14, freq="MS")
+    history = pd.concat([
+        # 14 months rising by 1: y_t - y_t-12 = 12 for the last two months → 12
+        pd.DataFrame({"unique_id": "long", "ds": ds, "y": np.arange(14.0)}),
+        # 5 months (a year or less): lag 1, |3-1| + |2-3| + |5-2| + |5-5| = 6 over 4 → 1.5
+        pd.DataFrame({"unique_id": "short", "ds": ds[:5], "y": [1.0, 3.0, 2.0, 5.0, 5.0]}),
+        # flat: the scale is 0, so MASE is undefined (NaN), never infinite
+        pd.DataFrame({"unique_id": "flat", "ds": ds, "y": 4.0}),
+        pd.DataFrame({"unique_id": "one", "ds": ds[:1], "y": 7.0}),  # nothing to difference
+    ]).sample(frac=1.0, random_state=0)  # the order of rows does not matter
+    scale = metrics.mase_scale(history, season=12)
+    assert scale["long"] == 12.0 and scale["short"] == 1.5
+    assert math.isnan(scale["flat"]) and math.isnan(scale["one"])
+    cv = pd.DataFrame({"unique_id": ["long", "long", "flat"], "y": [20.0, 30.0, 4.0], "m": [26.0, 24.0, 5.0]})
+    mase = metrics.mase_by(cv, ["m"], scale)["m"]
+    assert mase["long"] == pytest.approx(0.5)  # MAE (6 + 6) / 2 = 6 over 12
+    assert math.isnan(mase["flat"])
+
+
+def test_per_group_forms_agree_with_the_scalar_ones_and_span_every_cutoff() -> None:
+    # two backtest origins of one series are one group: a cutoff column does not split it
+    frame = pd.DataFrame({
+        "unique_id": ["s", "s", "s", "t", "t"], "cutoff": [1, 1, 2, 1, 2],
+        "y": [10.0, 20.0, 30.0, 0.0, 0.0], "m": [12.0, 18.0, 33.0, 3.0, 1.0], "n": [10.0, 20.0, 30.0, 0.0, 0.0],
+    })
+    s, t = frame["unique_id"] == "s", frame["unique_id"] == "t"
+    for per_group, scalar in [(metrics.wape_by, wape), (metrics.bias_pct_by, bias_pct), (metrics.mae_by, mae),
+                              (metrics.accuracy_by, accuracy), (metrics.abs_error_by, abs_error),
+                              (metrics.tracking_signal_by, tracking_signal)]:
+        out = per_group(frame, ["m", "n"])
+        assert list(out.index) == ["s", "t"] and list(out.columns) == ["m", "n"]
+        for uid, rows in (("s", s), ("t", t)):
+            for col in ("m", "n"):
+                expected = scalar(frame.loc[rows, "y"], frame.loc[rows, col])
+                assert out.loc[uid, col] == pytest.approx(expected, nan_ok=True)
+    by_hand = metrics.wape_by(frame, ["m"])["m"]
+    assert by_hand["s"] == pytest.approx(7 / 60) and math.isnan(by_hand["t"])  # t sold nothing: no WAPE
 
 
 def test_score_per_group_and_overall() -> None:

@@ -3,19 +3,44 @@
 The overrides (``overrides.validate_overrides``) apply in file order, each on the result of the ones before:
 a percentage scales every series in its scope, units (per month) are spread over the series in scope in
 proportion to their current value; none takes a series below zero (the units it could not remove are reported
-as clipped). Then the waterfall per owner, and the plan of record with its intervals.
+as clipped). Then the waterfall per owner, and the plan of record with its intervals, as the units the
+supply and finance workbooks plan from (``plan_units``).
 
 Pure functions: frames in, frames out, no file I/O.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+from sop_lib.core.labels import total_label
 
 ADJUSTMENT_COLUMNS = [
     "override_id", "owner", "level", "target", "sku", "region", "family", "period", "delta", "clipped_units",
 ]
+
+
+def _scope(base: pd.DataFrame, month: pd.Series, ov: Any) -> np.ndarray:
+    """Row positions of the series × months one override applies to."""
+    mask = (base[ov.level] == ov.target) & month.between(ov.first_month, ov.last_month)
+    if ov.region is not None and not pd.isna(ov.region):
+        mask &= base["region"] == ov.region
+    return np.flatnonzero(mask.to_numpy())
+
+
+def _wanted(cur: np.ndarray, codes: np.ndarray, ov: Any) -> np.ndarray:
+    """The change one override asks of each series × month in its scope (``cur``: their current values,
+    ``codes``: their months): a percentage of the value, or its units spread over the month's series in
+    proportion to their values (equally if those sum to zero)."""
+    if not pd.isna(ov.change_pct):
+        return np.asarray(cur * (ov.change_pct / 100.0))
+    total = np.bincount(codes, weights=cur)[codes]
+    count = np.bincount(codes)[codes]
+    share = np.divide(cur, total, out=1.0 / count, where=total > 0)
+    return np.asarray(ov.change_units * share)
 
 
 def apply_overrides(statistical: pd.DataFrame, overrides: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -27,7 +52,7 @@ def apply_overrides(statistical: pd.DataFrame, overrides: pd.DataFrame) -> tuple
         ``sku``, ``region``, ``family``, ``period`` (month start), ``forecast`` (≥ 0): one row per
         sku × region × month. Other columns are ignored.
     overrides
-        The output of :func:`validate_overrides`.
+        The output of :func:`sop_lib.data.overrides.validate_overrides`.
 
     Returns
     -------
@@ -46,22 +71,11 @@ def apply_overrides(statistical: pd.DataFrame, overrides: pd.DataFrame) -> tuple
     adjustment = np.zeros(len(base))
     parts = []
     for ov in overrides.itertuples(index=False):
-        mask = (base[ov.level] == ov.target) & month.between(ov.first_month, ov.last_month)
-        if ov.region is not None and not pd.isna(ov.region):
-            mask &= base["region"] == ov.region
-        idx = np.flatnonzero(mask.to_numpy())
+        idx = _scope(base, month, ov)
         if not len(idx):
             continue
         cur = current[idx]
-        if not pd.isna(ov.change_pct):
-            want = cur * (ov.change_pct / 100.0)
-        else:
-            # per month: units spread in proportion to the series' current values; equally if they sum to zero
-            codes = month_code[idx]
-            total = np.bincount(codes, weights=cur)[codes]
-            count = np.bincount(codes)[codes]
-            share = np.divide(cur, total, out=1.0 / count, where=total > 0)
-            want = ov.change_units * share
+        want = _wanted(cur, month_code[idx], ov)
         below = cur + want < 0
         delta = np.where(below, -cur, want)
         clipped = np.where(below, -(cur + want), 0.0)
@@ -74,6 +88,13 @@ def apply_overrides(statistical: pd.DataFrame, overrides: pd.DataFrame) -> tuple
                 override_id=ov.override_id, owner=ov.owner, level=ov.level, target=ov.target,
                 delta=delta[keep], clipped_units=clipped[keep],
             ))
+    return _results(base, stat, adjustment, parts)
+
+
+def _results(
+    base: pd.DataFrame, stat: np.ndarray, adjustment: np.ndarray, parts: list[pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``apply_overrides``' two frames from the summed deltas and each override's rows."""
     consensus_units = stat + adjustment
     # a series cut to zero after an earlier override can land a rounding step below zero
     rounding = (consensus_units < 0) & (adjustment != 0)
@@ -85,10 +106,6 @@ def apply_overrides(statistical: pd.DataFrame, overrides: pd.DataFrame) -> tuple
                            for c in ADJUSTMENT_COLUMNS})
     )
     return consensus, adjustments
-
-
-def _all_label(by: str) -> str:
-    return {"family": "All families", "region": "All regions", "sku": "All SKUs"}.get(by, f"All ({by})")
 
 
 def consensus_waterfall(consensus: pd.DataFrame, adjustments: pd.DataFrame, by: str = "family") -> pd.DataFrame:
@@ -104,7 +121,7 @@ def consensus_waterfall(consensus: pd.DataFrame, adjustments: pd.DataFrame, by: 
     Returns
     -------
     pandas.DataFrame
-        ``by``, ``step``, ``units``, ``kind``. Per group (sorted, then "All families" or the like): a
+        ``by``, ``step``, ``units``, ``kind``. Per group (sorted, then ``total_label(by)``, e.g. "All families"): a
         ``statistical`` row (kind ``total``), one row per owner who changed that group (kind ``delta``; owners in
         the order their first override appears), and a ``consensus`` row (kind ``total``). Statistical plus
         the owners' deltas equals consensus, up to floating-point rounding.
@@ -112,7 +129,7 @@ def consensus_waterfall(consensus: pd.DataFrame, adjustments: pd.DataFrame, by: 
     owners = list(dict.fromkeys(adjustments["owner"]))
     groups = [(str(k), consensus[consensus[by] == k], adjustments[adjustments[by] == k])
               for k in sorted(consensus[by].unique())]
-    groups.append((_all_label(by), consensus, adjustments))
+    groups.append((total_label(by), consensus, adjustments))
     rows = []
     for key, cons, adj in groups:
         rows.append({by: key, "step": "statistical", "units": float(cons["statistical"].sum()), "kind": "total"})
@@ -130,7 +147,7 @@ def override_summary(overrides: pd.DataFrame, adjustments: pd.DataFrame) -> pd.D
     Parameters
     ----------
     overrides
-        The output of :func:`validate_overrides`.
+        The output of :func:`sop_lib.data.overrides.validate_overrides`.
     adjustments
         The second output of :func:`apply_overrides`.
 
@@ -186,3 +203,10 @@ def as_forecast(plan: pd.DataFrame) -> pd.DataFrame:
     """The consensus plan under the forecast's column names (``forecast``, ``forecast-lo-80`` …), for the
     charts and summaries written for a forecast."""
     return plan.rename(columns=lambda c: c.replace("consensus", "forecast", 1) if c.startswith("consensus") else c)
+
+
+def plan_units(plan: pd.DataFrame, column: str = "forecast") -> pd.DataFrame:
+    """A plan's units as the unconstrained demand plan: ``sku``, ``region``, ``period``, ``units``.
+    ``plan_units(consensus_plan(...), "consensus")`` is the plan of record the capacity and finance workbooks
+    work from; the default column takes a statistical forecast."""
+    return plan[["sku", "region", "period", column]].rename(columns={column: "units"})

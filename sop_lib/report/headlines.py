@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sop_lib.review.variance import accuracy, bias_pct
+from sop_lib.core.metrics import accuracy, bias_pct
 
 
 def compute_headlines(

@@ -1,65 +1,33 @@
-"""Accuracy metrics (a registry) and the post-cycle comparison of published plans with actuals."""
+"""The post-cycle comparison of published plans with actuals: accuracy per group, forecast value added (per
+step of the process and per owner). The metrics themselves are ``sop_lib.core.metrics``'."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import numpy as np
 import pandas as pd
 
-Metric = Callable[[pd.Series, pd.Series], float]
-METRICS: dict[str, Metric] = {}
+from sop_lib.core import metrics
 
 
-def register(name: str) -> Callable[[Metric], Metric]:
-    def deco(fn: Metric) -> Metric:
-        METRICS[name] = fn
-        return fn
-
-    return deco
-
-
-@register("wape")
-def wape(actual: pd.Series, forecast: pd.Series) -> float:
-    """WAPE = Σ|A − F| / Σ|A| (primer); NaN when there is no actual demand."""
-    denom = float(np.abs(actual).sum())
-    return float(np.abs(actual - forecast).sum() / denom) if denom else float("nan")
-
-
-@register("bias_pct")
-def bias_pct(actual: pd.Series, forecast: pd.Series) -> float:
-    """Bias % = Σ(F − A) / ΣA × 100; positive = over-forecast."""
-    denom = float(actual.sum())
-    return float((forecast - actual).sum() / denom * 100) if denom else float("nan")
-
-
-@register("accuracy")
-def accuracy(actual: pd.Series, forecast: pd.Series) -> float:
-    """Forecast accuracy = 1 − WAPE, floored at 0."""
-    w = wape(actual, forecast)
-    return float(max(0.0, 1 - w)) if not np.isnan(w) else float("nan")
-
-
-def tracking_signal(actual: pd.Series, forecast: pd.Series) -> float:
-    """Tracking signal = Σ(A − F) / MAD with MAD = mean|A − F| (primer); alarm outside ±4."""
-    err = actual - forecast
-    mad = float(err.abs().mean())
-    return float(err.sum() / mad) if mad > 0 else 0.0
+def _groups(frame: pd.DataFrame, by: list[str], sort: bool = True, dropna: bool = False
+            ) -> tuple[pd.Series, pd.DataFrame]:
+    """The groups of ``by`` as ``groupby`` makes them: each row's group number (-1: left out for a missing key)
+    and the ``by`` values of each group, indexed by number. No ``by``: one group, 0."""
+    if not by:
+        return pd.Series(0, index=frame.index), pd.DataFrame(index=pd.RangeIndex(1 if len(frame) else 0))
+    grouped = frame.groupby(by, sort=sort, dropna=dropna)
+    return grouped.ngroup(), grouped.size().index.to_frame(index=False)[by]
 
 
 def score(frame: pd.DataFrame, by: list[str], actual: str = "actual", forecast: str = "forecast") -> pd.DataFrame:
-    """Every registered metric per group, plus the summed actual and forecast."""
-    rows = []
-    groups = frame.groupby(by, dropna=False) if by else [((), frame)]
-    for key, g in groups:
-        key = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(by, key, strict=True))
-        row[actual] = float(g[actual].sum())
-        row[forecast] = float(g[forecast].sum())
-        for name, fn in METRICS.items():
-            row[name] = fn(g[actual], g[forecast])
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """Per group of ``by`` (none: everything), the summed actual and forecast and the accuracy metrics:
+    ``wape``, ``bias_pct``, ``accuracy``."""
+    ids, out = _groups(frame, by)
+    long = pd.DataFrame({"_g": ids, "_a": frame[actual], "_f": frame[forecast]})
+    sums = long.groupby("_g")[["_a", "_f"]].sum()
+    out[actual], out[forecast] = sums["_a"].astype(float), sums["_f"].astype(float)
+    for name, fn in (("wape", metrics.wape_by), ("bias_pct", metrics.bias_pct_by), ("accuracy", metrics.accuracy_by)):
+        out[name] = fn(long, ["_f"], id_col="_g", target_col="_a")["_f"]
+    return out.reset_index(drop=True)
 
 
 def plan_vs_actual(
@@ -145,16 +113,21 @@ def forecast_value_added(pva: pd.DataFrame, by: list[str] | None = None) -> pd.D
     frame = pva.dropna(subset=[c for c in STEPS if c in pva.columns])
     if frame.empty or not all(c in frame.columns for c in STEPS):
         return pd.DataFrame(columns=cols)
+    steps = {"naive": "naive", "statistical": "statistical", "consensus": "forecast"}  # step → its column
+    ids, keys = _groups(frame, by)
+    long = frame[["actual", *steps.values()]].assign(_g=ids)
+    sums = long.groupby("_g").sum()
+    per_step = {name: fn(long, list(steps.values()), id_col="_g", target_col="actual") for name, fn in
+                (("abs_error", metrics.abs_error_by), ("wape", metrics.wape_by), ("bias_pct", metrics.bias_pct_by))}
     rows = []
-    groups = frame.groupby(by, dropna=False) if by else [((), frame)]
-    for key, g in groups:
-        key = key if isinstance(key, tuple) else (key,)
+    records = keys.to_dict("records") if by else [{}] * len(keys)  # (a frame without columns gives no record)
+    for g, key in zip(keys.index, records, strict=True):
         previous = None
-        for step, col in (("naive", "naive"), ("statistical", "statistical"), ("consensus", "forecast")):
-            w = wape(g["actual"], g[col])
-            rows.append({**dict(zip(by, key, strict=True)), "step": step, "actual": float(g["actual"].sum()),
-                         "forecast": float(g[col].sum()), "abs_error": float((g["actual"] - g[col]).abs().sum()),
-                         "wape": w, "bias_pct": bias_pct(g["actual"], g[col]),
+        for step, col in steps.items():
+            w = float(per_step["wape"].loc[g, col])
+            rows.append({**key, "step": step, "actual": float(sums.loc[g, "actual"]),
+                         "forecast": float(sums.loc[g, col]), "abs_error": float(per_step["abs_error"].loc[g, col]),
+                         "wape": w, "bias_pct": float(per_step["bias_pct"].loc[g, col]),
                          "fva_points": (previous - w) * 100 if previous is not None else float("nan")})
             previous = w
     return pd.DataFrame(rows, columns=cols)
@@ -176,7 +149,6 @@ def owner_value_added(pva: pd.DataFrame, adjustments: pd.DataFrame) -> pd.DataFr
         return pd.DataFrame(columns=cols)
     keys = ["plan_cycle", "sku", "region", "period"]
     closed = pva[[*keys, "actual", "statistical"]]
-    rows: list[dict[str, object]] = []
     scored: list[pd.DataFrame] = []
     for cycle, adj in adjustments.groupby("plan_cycle", sort=True):
         owners = list(dict.fromkeys(adj.sort_values("override_id", key=_override_order)["owner"]))
@@ -199,16 +171,25 @@ def owner_value_added(pva: pd.DataFrame, adjustments: pd.DataFrame) -> pd.DataFr
     if not scored:
         return pd.DataFrame(columns=cols)
     allp = pd.concat(scored, ignore_index=True)
-    for (cycle, owner), g in [*allp.groupby(["plan_cycle", "owner"], sort=False),
-                              *((("all", o), g) for o, g in allp.groupby("owner", sort=False))]:
-        wb, wa = wape(g["actual"], g["before"]), wape(g["actual"], g["after"])
-        n_over = (g.drop_duplicates("plan_cycle")["overrides"].sum())
-        rows.append({"plan_cycle": cycle, "owner": owner, "overrides": int(n_over), "series_months": len(g),
-                     "actual": float(g["actual"].sum()), "before": float(g["before"].sum()),
-                     "after": float(g["after"].sum()), "wape_before": wb, "wape_after": wa,
-                     "fva_points": (wb - wa) * 100,
-                     "units_saved": float((g["actual"] - g["before"]).abs().sum() - (g["actual"] - g["after"]).abs().sum())})
-    return pd.DataFrame(rows, columns=cols)
+    per_cycle = _owner_scores(allp, ["plan_cycle", "owner"])
+    overall = _owner_scores(allp, ["owner"]).assign(plan_cycle="all")
+    return pd.concat([per_cycle, overall], ignore_index=True)[cols]
+
+
+def _owner_scores(scored: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``owner_value_added``'s figures per group of ``by``, groups in the order they first appear: the scored
+    series-months' ``actual``, ``before`` and ``after`` summed, WAPE before and after, units saved."""
+    ids, out = _groups(scored, by, sort=False, dropna=True)
+    long = scored.assign(_g=ids)[ids >= 0]  # a row with a missing key is in no group
+    out["overrides"] = long.drop_duplicates(["_g", "plan_cycle"]).groupby("_g")["overrides"].sum().astype(int)
+    out["series_months"] = long.groupby("_g").size()
+    out[["actual", "before", "after"]] = long.groupby("_g")[["actual", "before", "after"]].sum().astype(float)
+    wape = metrics.wape_by(long, ["before", "after"], id_col="_g", target_col="actual")
+    error = metrics.abs_error_by(long, ["before", "after"], id_col="_g", target_col="actual")
+    out["wape_before"], out["wape_after"] = wape["before"], wape["after"]
+    out["fva_points"] = (out["wape_before"] - out["wape_after"]) * 100
+    out["units_saved"] = error["before"] - error["after"]
+    return out.reset_index(drop=True)
 
 
 def _override_order(ids: pd.Series) -> pd.Series:

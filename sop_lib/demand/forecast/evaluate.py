@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_lib.core import metrics
 from sop_lib.demand.forecast.models import MODEL_LABELS
-
-
-def plan_units(forecast: pd.DataFrame, column: str = "forecast") -> pd.DataFrame:
-    """A forecast column as the unconstrained demand plan: ``sku``, ``region``, ``period``, ``units``
-    (``column="consensus"`` on the consensus result gives the plan capacity and finance work from)."""
-    return forecast[["sku", "region", "period", column]].rename(columns={column: "units"})
 
 
 def model_counts(selection: pd.DataFrame) -> pd.DataFrame:
@@ -45,10 +40,9 @@ def coverage_summary(backtest: pd.DataFrame, levels: tuple[int, ...]) -> pd.Data
     rows = []
     for lv in levels:
         lo, hi = backtest[f"forecast-lo-{lv}"], backtest[f"forecast-hi-{lv}"]
-        ok = lo.notna() & hi.notna()
-        inside = ((backtest["actual"] >= lo) & (backtest["actual"] <= hi))[ok]
-        rows.append({"interval": f"{lv} %", "nominal": lv / 100, "empirical": float(inside.mean()) if ok.any() else np.nan,
-                     "points": int(ok.sum())})
+        rows.append({"interval": f"{lv} %", "nominal": lv / 100,
+                     "empirical": metrics.coverage(backtest["actual"], lo, hi),
+                     "points": int((lo.notna() & hi.notna()).sum())})
     return pd.DataFrame(rows)
 
 

@@ -1,7 +1,9 @@
-"""Forecast models, in a registry: statsforecast's (vectorised over series) and Prophet (one series at a time).
+"""The forecast models, in a registry: statsforecast's (vectorised over series) and Prophet (one series at a
+time), their names, labels and the order of preference on a tie; and Prophet's single fit.
 
 Every model produces long frames with ``unique_id``, ``ds``, ``<model>`` and ``<model>-lo-<L>`` /
-``<model>-hi-<L>`` for each interval level (statsforecast's naming).
+``<model>-hi-<L>`` for each interval level (statsforecast's naming). Running them on a backtest and keeping
+the best is the tournament's job (``tournament.py``, ``select.py``).
 """
 
 from __future__ import annotations
@@ -10,33 +12,14 @@ import hashlib
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sop_lib.data.params import ForecastParams
+
 SEASON = 12  # monthly data, yearly season
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Settings of one forecasting run (data goes in the call, settings here)."""
-
-    horizon: int = 18
-    levels: tuple[int, ...] = (80, 95)
-    bt_horizon: int = 6  # months ahead scored at each backtest origin
-    bt_windows: int = 3  # rolling origins
-    bt_step: int = 3  # months between origins
-    prophet_algorithm: str = "LBFGS"
-    prophet_uncertainty_samples: int = 300
-    exog: tuple[str, ...] = ()  # regressor columns (Prophet), present in history and future frames
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def bt_span(self) -> int:
-        """Months at the end of the history that the backtest forecasts."""
-        return self.bt_horizon + (self.bt_windows - 1) * self.bt_step
 
 
 def quiet_cmdstan() -> None:
@@ -46,6 +29,7 @@ def quiet_cmdstan() -> None:
 
 
 def _stats_factories() -> dict[str, Callable[[int], Any]]:
+    """statsforecast's models by name, each made for a forecast of ``h`` months (conformal intervals need it)."""
     from statsforecast.models import (
         ARIMA,
         AutoARIMA,
@@ -88,45 +72,16 @@ MODEL_LABELS = {
     "prophet": "Prophet", "combo": "mean of the best models", "family_profile": "family profile × own level",
     "zero": "zero (no recent demand)",
 }
+# simpler first: on a tie the simpler model is kept
+PREFERENCE = ("seasonal_naive", "historic_average", "croston", "sba", "tsb", "theta", "ets", "arima", "auto_arima",
+              "prophet", "combo")
+MODELS = (*PREFERENCE, "family_profile", "zero")  # every model column the engine can write
 
 
-def future_months(last: pd.Timestamp, h: int) -> pd.DatetimeIndex:
-    """The ``h`` months after ``last``."""
-    return pd.date_range(last + pd.offsets.MonthBegin(1), periods=h, freq="MS")
-
-
-def cutoffs_for(last: pd.Timestamp, cfg: EngineConfig) -> list[pd.Timestamp]:
-    """Backtest origins: the last month of training data of each window, oldest first."""
-    first = last - pd.DateOffset(months=cfg.bt_span)
-    return [first + pd.DateOffset(months=i * cfg.bt_step) for i in range(cfg.bt_windows)]
-
-
-def stats_tournament(
-    train: pd.DataFrame, models: list[str], cfg: EngineConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backtest (rolling origin) and final forecast of statsforecast models for series that share a
-    candidate list. Returns (cv, forecast) frames; cv has ``cutoff`` and ``y``."""
-    from statsforecast import StatsForecast
-
+def stats_models(names: list[str], h: int) -> list[Any]:
+    """The statsforecast models named (from ``STATS_MODELS``), made for forecasts of ``h`` months."""
     factories = _stats_factories()
-    data = train[["unique_id", "ds", "y"]]
-    levels = list(cfg.levels)
-    refit = bool(set(models) & NO_FORWARD)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sf = StatsForecast(models=[factories[m](cfg.bt_horizon) for m in models], freq="MS", n_jobs=1)
-        cv = sf.cross_validation(df=data, h=cfg.bt_horizon, n_windows=cfg.bt_windows, step_size=cfg.bt_step,
-                                 level=levels, refit=refit)
-        sf = StatsForecast(models=[factories[m](cfg.horizon) for m in models], freq="MS", n_jobs=1)
-        fc = sf.forecast(df=data, h=cfg.horizon, level=levels)
-    return _tidy(cv), _tidy(fc)
-
-
-def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.reset_index() if "unique_id" not in frame.columns else frame
-    num = [c for c in frame.columns if c not in ("unique_id", "ds", "cutoff", "y")]
-    frame[num] = frame[num].clip(lower=0)  # demand is never negative
-    return frame
+    return [factories[m](h) for m in names]
 
 
 def _seed(uid: str) -> int:
@@ -151,45 +106,30 @@ def _remove_fit_files(model: object) -> None:
         pass  # best effort: a different cmdstanpy layout only means the files stay until exit
 
 
-def _prophet_fit_predict(
-    train: pd.DataFrame, future: pd.DataFrame, cfg: EngineConfig, uid: str
+def prophet_fit_predict(
+    train: pd.DataFrame, future: pd.DataFrame, params: ForecastParams, uid: str, exog: tuple[str, ...] = ()
 ) -> pd.DataFrame:
+    """Prophet fitted on one series' ``train`` (``ds``, ``y`` + regressors), forecast over ``future``'s months:
+    ``unique_id``, ``ds``, ``prophet`` and its sampled ``prophet-lo/hi-<L>`` bounds (seeded by ``uid``). A
+    regressor of ``exog`` is used where it varies in ``train``; a yearly season from two years of history."""
     from prophet import Prophet
 
-    exog = [c for c in cfg.exog if c in train.columns and train[c].abs().sum() > 0 and train[c].nunique() > 1]
+    used = [c for c in exog if c in train.columns and train[c].abs().sum() > 0 and train[c].nunique() > 1]
     model = Prophet(yearly_seasonality=len(train) >= 2 * SEASON, weekly_seasonality=False,
                     daily_seasonality=False, uncertainty_samples=0)
-    for col in exog:
+    for col in used:
         model.add_regressor(col)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(train[["ds", "y", *exog]], algorithm=cfg.prophet_algorithm)
+        model.fit(train[["ds", "y", *used]], algorithm=params.prophet_algorithm)
         _remove_fit_files(model)
-        point = model.predict(future[["ds", *exog]])["yhat"].to_numpy()
+        point = model.predict(future[["ds", *used]])["yhat"].to_numpy()
         out = pd.DataFrame({"unique_id": uid, "ds": future["ds"].to_numpy(), "prophet": point})
-        if cfg.prophet_uncertainty_samples > 0:
-            model.uncertainty_samples = cfg.prophet_uncertainty_samples
+        if params.prophet_uncertainty_samples > 0:
+            model.uncertainty_samples = params.prophet_uncertainty_samples
             np.random.seed(_seed(uid))
-            samples = model.predictive_samples(future[["ds", *exog]])["yhat"]
-            for lv in cfg.levels:
+            samples = model.predictive_samples(future[["ds", *used]])["yhat"]
+            for lv in params.interval_levels:
                 out[f"prophet-lo-{lv}"] = np.percentile(samples, 50 - lv / 2, axis=1)
                 out[f"prophet-hi-{lv}"] = np.percentile(samples, 50 + lv / 2, axis=1)
     return out
-
-
-def prophet_tournament(
-    train: pd.DataFrame, future: pd.DataFrame, cfg: EngineConfig
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Prophet per series: one fit per backtest origin and a final fit; regressors from ``cfg.exog``."""
-    quiet_cmdstan()
-    cvs, fcs = [], []
-    fut = dict(tuple(future.groupby("unique_id", sort=False)))
-    for uid, g in train.groupby("unique_id", sort=False):
-        g = g.sort_values("ds")
-        for cutoff in cutoffs_for(g["ds"].max(), cfg):
-            fit_on = g[g["ds"] <= cutoff]
-            test = g[(g["ds"] > cutoff) & (g["ds"] <= cutoff + pd.DateOffset(months=cfg.bt_horizon))]
-            pred = _prophet_fit_predict(fit_on, test, cfg, uid)
-            cvs.append(pred.assign(cutoff=cutoff, y=test["y"].to_numpy()))
-        fcs.append(_prophet_fit_predict(g, fut[uid], cfg, uid))
-    return _tidy(pd.concat(cvs, ignore_index=True)), _tidy(pd.concat(fcs, ignore_index=True))

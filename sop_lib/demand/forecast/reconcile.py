@@ -3,8 +3,9 @@ SKU × region forecasts, so every level adds up exactly at every month."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
+
+from sop_lib.core import metrics
 
 LEVELS: dict[str, list[str]] = {
     "total": [],
@@ -37,12 +38,7 @@ def level_accuracy(backtest: pd.DataFrame) -> pd.DataFrame:
     level first, per origin and month). Columns ``level``, ``series``, ``wape``. (Bias is the same at every
     level: the sums are.)"""
     agg = aggregate_levels(backtest, ["actual", "forecast"], ["cutoff", "period"])
-    rows = []
-    for level in LEVELS:
-        g = agg[agg["level"] == level]
-        total = g["actual"].abs().sum()
-        rows.append({
-            "level": level, "series": int(g["key"].nunique()),
-            "wape": float((g["actual"] - g["forecast"]).abs().sum() / total) if total else np.nan,
-        })
-    return pd.DataFrame(rows)
+    levels = pd.Index(list(LEVELS), name="level")
+    series = agg.groupby("level")["key"].nunique().reindex(levels, fill_value=0).astype(int)
+    wape = metrics.wape_by(agg, ["forecast"], id_col="level", target_col="actual")["forecast"].reindex(levels)
+    return pd.DataFrame({"level": levels, "series": series.to_numpy(), "wape": wape.to_numpy(dtype=float)})

@@ -13,6 +13,7 @@ import pandas as pd
 
 ADI_CUT = 1.32
 CV2_CUT = 0.49
+RECENT_MONTHS = 24  # variability and "inactive" are judged on the last this many months
 
 
 def intermittency(y: np.ndarray) -> tuple[float, float]:
@@ -51,7 +52,7 @@ def xyz_class(cv: float, x_cut: float = 0.5, y_cut: float = 1.0) -> str:
 
 
 def segment_series(
-    series: pd.DataFrame, revenue: pd.Series, min_history: int, recent_months: int = 24
+    series: pd.DataFrame, revenue: pd.Series, min_history: int, recent_months: int = RECENT_MONTHS
 ) -> pd.DataFrame:
     """One row per series: ``unique_id``, ``history_months``, ``abc``, ``xyz``, ``cv``, ``adi``, ``cv2``,
     ``sb_class``, ``lifecycle`` (new / established / inactive), ``segment``.

@@ -1,9 +1,8 @@
 """Score every candidate on the rolling-origin backtest and keep the best per series.
 
-Pure functions on the long frames ``run_batch`` returns. MASE (primer): mean |A − F| over the backtest
-divided by the in-sample mean |y_t − y_{t−12}| of the history before the first origin (y_t − y_{t−1} when
-there is less than a year and a month of it). Within one series MASE, MAE and WAPE rank models alike;
-MASE makes errors comparable across series.
+Pure functions on the long frames ``run_batch`` returns; the metrics are ``sop_lib.core.metrics``'. MASE's
+scale is the in-sample seasonal-naive MAE of the history up to the first origin (``mase_scale``). Within one
+series MASE, MAE and WAPE rank models alike; MASE makes errors comparable across series.
 """
 
 from __future__ import annotations
@@ -11,18 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sop_lib.core import metrics
 from sop_lib.demand.forecast.models import SEASON
 
 
 def mase_scale(train: pd.DataFrame, first_cutoff: pd.Timestamp) -> pd.Series:
     """In-sample seasonal-naive mean absolute error per series, on history up to the first origin."""
-    out = {}
-    for uid, g in train[train["ds"] <= first_cutoff].groupby("unique_id", sort=False):
-        y = g.sort_values("ds")["y"].to_numpy(dtype=float)
-        lag = SEASON if len(y) > SEASON else 1
-        diffs = np.abs(y[lag:] - y[:-lag]) if len(y) > lag else np.array([])
-        out[uid] = float(diffs.mean()) if len(diffs) and diffs.mean() > 0 else np.nan
-    return pd.Series(out, dtype=float)
+    return metrics.mase_scale(train[train["ds"] <= first_cutoff], SEASON)
 
 
 def add_combination(
@@ -34,8 +28,7 @@ def add_combination(
     if k < 2:
         return cv, fc
     cv, fc = cv.copy(), fc.copy()
-    err = cv.assign(**{m: (cv[m] - cv["y"]).abs() for m in models if m in cv}).groupby("unique_id")[
-        [m for m in models if m in cv]].mean()
+    err = metrics.mae_by(cv, [m for m in models if m in cv])
     for frame in (cv, fc):
         frame["combo"] = np.nan
         for lv in levels:
@@ -63,22 +56,21 @@ def add_combination(
 def score_models(cv: pd.DataFrame, models: list[str], scale: pd.Series) -> pd.DataFrame:
     """Long table: ``unique_id``, ``model``, ``mae``, ``wape``, ``mase``, ``bias_pct`` over the backtest.
     A model without a value at every backtest point of a series is not scored for it."""
-    rows = []
-    for uid, g in cv.groupby("unique_id", sort=False):
-        y = g["y"].to_numpy(dtype=float)
-        for m in models:
-            if m not in g or g[m].isna().any():
-                continue
-            f = g[m].to_numpy(dtype=float)
-            mae = float(np.abs(y - f).mean())
-            total = float(np.abs(y).sum())
-            rows.append({
-                "unique_id": uid, "model": m, "mae": mae,
-                "wape": float(np.abs(y - f).sum() / total) if total else np.nan,
-                "mase": mae / scale.get(uid, np.nan) if np.isfinite(scale.get(uid, np.nan)) else np.nan,
-                "bias_pct": float((f - y).sum() / y.sum() * 100) if y.sum() else np.nan,
-            })
-    return pd.DataFrame(rows, columns=["unique_id", "model", "mae", "wape", "mase", "bias_pct"])
+    columns = ["unique_id", "model", "mae", "wape", "mase", "bias_pct"]
+    present = [m for m in models if m in cv]
+    if cv.empty or not present:
+        return pd.DataFrame(columns=columns)
+    table = {name: fn(cv, present).stack(future_stack=True).rename(name) for name, fn in
+             (("mae", metrics.mae_by), ("wape", metrics.wape_by), ("bias_pct", metrics.bias_pct_by))}
+    table["mase"] = metrics.mase_by(cv, present, scale).stack(future_stack=True).rename("mase")
+    complete = cv[present].notna().groupby(cv["unique_id"]).all().stack(future_stack=True)
+    out = pd.concat(table.values(), axis=1)[complete.reindex(table["mae"].index).to_numpy()]
+    out = out.rename_axis(["unique_id", "model"]).reset_index()
+    # in the order of the backtest's series, then of ``models``
+    order = {uid: i for i, uid in enumerate(pd.unique(cv["unique_id"]))}
+    rank = {m: i for i, m in enumerate(present)}
+    out = out.sort_values(["unique_id", "model"], key=lambda c: c.map(order if c.name == "unique_id" else rank))
+    return out[columns].reset_index(drop=True)
 
 
 def choose(scores: pd.DataFrame, preference: list[str]) -> pd.DataFrame:
@@ -122,9 +114,7 @@ def coverage(cv_chosen: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
     """Share of backtest actuals inside the chosen model's interval, per series and level."""
     out = cv_chosen[["unique_id"]].drop_duplicates().set_index("unique_id")
     for lv in levels:
-        lo, hi = cv_chosen[f"forecast-lo-{lv}"], cv_chosen[f"forecast-hi-{lv}"]
-        inside = ((cv_chosen["y"] >= lo) & (cv_chosen["y"] <= hi)).where(lo.notna() & hi.notna())
-        out[f"coverage_{lv}"] = inside.groupby(cv_chosen["unique_id"]).mean()
+        out[f"coverage_{lv}"] = metrics.coverage_by(cv_chosen, ["forecast"], lv)["forecast"]
     return out.reset_index()
 
 

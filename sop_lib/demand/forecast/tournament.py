@@ -1,13 +1,23 @@
-"""One batch of series through its candidates' backtests and final fits. This is the unit of parallel
-work: the local process pool and a Dask cluster both map ``run_batch`` over batches."""
+"""The tournament: every candidate model of a batch of series through a rolling-origin backtest and a final
+fit. This is the unit of parallel work: the local process pool and a Dask cluster both map ``run_batch`` over
+batches. (The models themselves are in ``models.py``; scoring the backtest and keeping the best in
+``select.py``.)"""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import pandas as pd
 
-from sop_lib.demand.forecast.models import STATS_MODELS, EngineConfig, prophet_tournament, stats_tournament
+from sop_lib.data.params import ForecastParams
+from sop_lib.demand.forecast.models import (
+    NO_FORWARD,
+    STATS_MODELS,
+    prophet_fit_predict,
+    quiet_cmdstan,
+    stats_models,
+)
 
 
 @dataclass
@@ -15,7 +25,65 @@ class BatchTask:
     train: pd.DataFrame  # unique_id, ds, y (+ exog columns)
     future: pd.DataFrame  # unique_id, ds (+ exog columns) over the horizon
     candidates: dict[str, tuple[str, ...]]  # unique_id → models that compete for it
-    cfg: EngineConfig
+    params: ForecastParams
+    horizon: int  # months forecast after the history (the months of ``future``)
+    exog: tuple[str, ...] = ()  # regressor columns (Prophet), present in train and future
+
+
+def cutoffs_for(last: pd.Timestamp, params: ForecastParams) -> list[pd.Timestamp]:
+    """Backtest origins: the last month of training data of each window, oldest first."""
+    first = last - pd.DateOffset(months=params.backtest_span)
+    return [first + pd.DateOffset(months=i * params.backtest_step) for i in range(params.backtest_windows)]
+
+
+def stats_tournament(
+    train: pd.DataFrame, models: list[str], params: ForecastParams, horizon: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest (rolling origin) and final forecast of statsforecast models for series that share a
+    candidate list. Returns (cv, forecast) frames; cv has ``cutoff`` and ``y``."""
+    from statsforecast import StatsForecast
+
+    data = train[["unique_id", "ds", "y"]]
+    levels = list(params.interval_levels)
+    refit = bool(set(models) & NO_FORWARD)
+    bt_h = params.backtest_horizon
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sf = StatsForecast(models=stats_models(models, bt_h), freq="MS", n_jobs=1)
+        cv = sf.cross_validation(df=data, h=bt_h, n_windows=params.backtest_windows, step_size=params.backtest_step,
+                                 level=levels, refit=refit)
+        sf = StatsForecast(models=stats_models(models, horizon), freq="MS", n_jobs=1)
+        fc = sf.forecast(df=data, h=horizon, level=levels)
+    return _tidy(cv), _tidy(fc)
+
+
+def prophet_tournament(
+    train: pd.DataFrame, future: pd.DataFrame, params: ForecastParams, exog: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Prophet per series: one fit per backtest origin and a final fit; regressors from ``exog``."""
+    # prophet.diagnostics.cross_validation refits at each cutoff too (measured on a 48-month series, 3 origins +
+    # the final fit: the same forecasts, 0.40 s against this loop's 0.37 s), but takes the horizon as a Timedelta
+    # (6 months are 181-184 days: no one value fits every origin), gives every cutoff the full history's
+    # seasonalities and one unseeded interval: this loop stays
+    quiet_cmdstan()
+    cvs, fcs = [], []
+    fut = dict(tuple(future.groupby("unique_id", sort=False)))
+    for uid, g in train.groupby("unique_id", sort=False):
+        g = g.sort_values("ds")
+        for cutoff in cutoffs_for(g["ds"].max(), params):
+            fit_on = g[g["ds"] <= cutoff]
+            test = g[(g["ds"] > cutoff) & (g["ds"] <= cutoff + pd.DateOffset(months=params.backtest_horizon))]
+            pred = prophet_fit_predict(fit_on, test, params, str(uid), exog)
+            cvs.append(pred.assign(cutoff=cutoff, y=test["y"].to_numpy()))
+        fcs.append(prophet_fit_predict(g, fut[uid], params, str(uid), exog))
+    return _tidy(pd.concat(cvs, ignore_index=True)), _tidy(pd.concat(fcs, ignore_index=True))
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reset_index() if "unique_id" not in frame.columns else frame
+    num = [c for c in frame.columns if c not in ("unique_id", "ds", "cutoff", "y")]
+    frame[num] = frame[num].clip(lower=0)  # demand is never negative
+    return frame
 
 
 def _merge(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -25,15 +93,10 @@ def _merge(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).groupby(keys, sort=False, as_index=False).first()
 
 
-def run_batch(task: BatchTask) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backtest and final forecasts of every fitted candidate for the series of one batch.
-
-    Returns (cv, forecast): cv keyed by ``unique_id``, ``cutoff``, ``ds`` with the actual ``y``; forecast
-    keyed by ``unique_id``, ``ds``. A model that fails on a group of series is retried series by series,
-    and a series it still fails on simply has no value for that model (it then cannot win).
-    """
-    cvs: list[pd.DataFrame] = []
-    fcs: list[pd.DataFrame] = []
+def _stats_runs(task: BatchTask) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """statsforecast's candidates, one run per distinct candidate list. A model that fails on a group of series
+    is retried series by series, and a series it still fails on simply has no value for that model."""
+    runs = []
     groups: dict[tuple[str, ...], list[str]] = {}
     for uid, models in task.candidates.items():
         stats = tuple(m for m in models if m in STATS_MODELS)
@@ -42,22 +105,29 @@ def run_batch(task: BatchTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     for models, uids in groups.items():
         train = task.train[task.train["unique_id"].isin(uids)]
         try:
-            cv, fc = stats_tournament(train, list(models), task.cfg)
-            cvs.append(cv)
-            fcs.append(fc)
+            runs.append(stats_tournament(train, list(models), task.params, task.horizon))
         except Exception:  # one odd series must not sink the batch: retry one by one, model by model
             for uid in uids:
                 for model in models:
                     try:
-                        cv, fc = stats_tournament(train[train["unique_id"] == uid], [model], task.cfg)
-                        cvs.append(cv)
-                        fcs.append(fc)
+                        runs.append(stats_tournament(train[train["unique_id"] == uid], [model], task.params,
+                                                     task.horizon))
                     except Exception:
                         continue
+    return runs
+
+
+def run_batch(task: BatchTask) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest and final forecasts of every fitted candidate for the series of one batch.
+
+    Returns (cv, forecast): cv keyed by ``unique_id``, ``cutoff``, ``ds`` with the actual ``y``; forecast
+    keyed by ``unique_id``, ``ds``. A series a model fails on has no value for it (it then cannot win).
+    """
+    runs = _stats_runs(task)
     prophet_ids = [uid for uid, models in task.candidates.items() if "prophet" in models]
     if prophet_ids:
-        cv, fc = prophet_tournament(task.train[task.train["unique_id"].isin(prophet_ids)],
-                                    task.future[task.future["unique_id"].isin(prophet_ids)], task.cfg)
-        cvs.append(cv)
-        fcs.append(fc)
-    return _merge(cvs, ["unique_id", "cutoff", "ds"]), _merge(fcs, ["unique_id", "ds"])
+        runs.append(prophet_tournament(task.train[task.train["unique_id"].isin(prophet_ids)],
+                                       task.future[task.future["unique_id"].isin(prophet_ids)], task.params,
+                                       task.exog))
+    return _merge([cv for cv, _ in runs], ["unique_id", "cutoff", "ds"]), _merge([fc for _, fc in runs],
+                                                                               ["unique_id", "ds"])
