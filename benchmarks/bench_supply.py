@@ -36,7 +36,7 @@ from sop_lib.data.params import SupplyParams, load_params
 from sop_lib.demo import generate_demo_company
 from sop_lib.demo.project import DEMO_PARAMS
 from sop_lib.finance.plan_value import prices_for
-from sop_lib.supply import built_ahead_units, demand_at_risk, plan_supply
+from sop_lib.supply import PlanInputs, built_ahead_units, demand_at_risk, plan_supply
 
 PROJECT = Path(__file__).resolve().parent.parent
 START = pd.Timestamp("2026-11-01")
@@ -60,7 +60,7 @@ def demo_case(months: int) -> dict[str, pd.DataFrame]:
     plan.loc[end.notna() & (plan["period"] > end), "units"] = 0.0
     economics = prices_for(plan[["sku", "period"]], t["prices"])
     return {"demand": plan, "bill_of_resources": t["bill_of_resources"], "capacity": t["capacity"],
-            "opening_stock": t["inventory"], "unit_economics": economics}
+            "opening_stock": t["inventory"], "prices": economics}
 
 
 def synthetic_case(n_skus: int, months: int, seed: int) -> dict[str, pd.DataFrame]:
@@ -93,7 +93,7 @@ def synthetic_case(n_skus: int, months: int, seed: int) -> dict[str, pd.DataFram
                               "unit_cost": (price * rng.uniform(0.5, 0.7, n_skus)).round(2)})
     stock = pd.DataFrame({"sku": skus, "on_hand": np.round(units[:, 0] * rng.uniform(0.0, 0.5, n_skus))})
     return {"demand": demand, "bill_of_resources": bor, "capacity": capacity, "opening_stock": stock,
-            "unit_economics": economics}
+            "prices": economics}
 
 
 def scaled_overtime(params: SupplyParams, capacity: pd.DataFrame) -> SupplyParams:
@@ -108,7 +108,7 @@ def scaled_overtime(params: SupplyParams, capacity: pd.DataFrame) -> SupplyParam
 def run(name: str, case: dict[str, pd.DataFrame], params: SupplyParams,
         safety: pd.DataFrame | None = None) -> dict[str, object]:
     t0 = time.perf_counter()
-    result = plan_supply(**case, params=params, safety_stock=safety)
+    result = plan_supply(PlanInputs(**case, params=params, safety_stock=safety))
     wall = time.perf_counter() - t0
     plan, res = result.plan, result.resources
     return {
@@ -133,7 +133,7 @@ def main() -> None:
     params = load_params(DEMO_PARAMS, f"{START:%Y-%m}").supply
     demo = demo_case(args.months)
     synthetic = synthetic_case(args.skus, args.months, args.seed)
-    plan_supply(**synthetic_case(20, 3, args.seed), params=params)  # warm-up: imports, first solver call
+    plan_supply(PlanInputs(**synthetic_case(20, 3, args.seed), params=params))  # warm-up: imports, first solver call
     # the cycle plans with a safety-stock target (a soft constraint per SKU-month): 15 % of a month's demand here
     safety = (synthetic["demand"].groupby("sku")["units"].mean() * 0.15).rename("safety_stock").reset_index()
     scaled = scaled_overtime(params, synthetic["capacity"])
@@ -141,7 +141,7 @@ def main() -> None:
             run(f"synthetic ({args.skus:,} SKUs)", synthetic, scaled),
             run(f"synthetic ({args.skus:,} SKUs) + safety stock", synthetic, scaled, safety)]
     t0 = time.perf_counter()
-    risk = demand_at_risk(**demo, params=params)
+    risk = demand_at_risk(PlanInputs(**demo, params=params))
     risk_s = time.perf_counter() - t0
 
     print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "

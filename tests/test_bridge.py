@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sop_lib.core.labels import ALL_FAMILIES
 from sop_lib.finance.bridge import (
-    ALL_FAMILIES,
     BridgeError,
     actual_bridge,
     bridge_wide,
@@ -413,6 +413,22 @@ def test_bridge_wide_and_the_house_table_show_the_totals() -> None:
     assert "<td style=\"text-align:left;white-space:nowrap\">–</td>" in html  # the total over the months
 
 
+def test_bridge_wide_over_the_months_and_for_one_family_is_the_workbooks_table() -> None:
+    bridge = round_bridge(budget_bridge(_plan_financials(), _budget()))
+    totals = bridge_wide(bridge, over_months=True)
+    assert list(totals.columns) == ["family", "measure", "base", "volume", "mix", "price", "cost", "new"]
+    assert totals["family"].tolist() == ["Bars", "Bars", "Drinks", "Drinks", ALL_FAMILIES, ALL_FAMILIES]
+    # the pivot the workbooks built by hand before, row for row
+    by_hand = bridge[bridge["period"].isna()].pivot_table(index=["family", "measure"], columns="effect",
+                                                          values="amount", sort=False)
+    by_hand = by_hand[["base", "volume", "mix", "price", "cost", "new"]].reset_index().rename_axis(columns=None)
+    pd.testing.assert_frame_equal(totals, by_hand)
+    company = bridge_wide(bridge, over_months=True, family=ALL_FAMILIES)
+    assert list(company.columns) == ["measure", "base", "volume", "mix", "price", "cost", "new"]
+    assert company.loc[company["measure"] == "gross_margin"].iloc[0, 1:].tolist() == [
+        1300.0, 60.0, -20.0, 100.0, -40.0, 1400.0]
+
+
 def test_without_unit_costs_only_the_revenue_bridge_is_given_and_it_is_unchanged() -> None:
     from sop_lib.finance.bridge import budget_bridge, revenue_only
 
@@ -429,5 +445,5 @@ def test_without_unit_costs_only_the_revenue_bridge_is_given_and_it_is_unchanged
     # by hand, All families over the month: budget 300 → plan 250; volume (40 − 40) × 7.5 = 0;
     # mix: F (10 − 40 × 0.5) × 10 = −100, G (30 − 40 × 0.5) × 5 = +50, so −50; price: F 10 × (10 − 10) = 0,
     # G 30 × (5 − 5) = 0
-    total = rev[(rev["family"] == "All families") & rev["period"].isna()].set_index("effect")["amount"]
+    total = rev[(rev["family"] == ALL_FAMILIES) & rev["period"].isna()].set_index("effect")["amount"]
     assert total[["base", "volume", "mix", "price", "new"]].tolist() == pytest.approx([300, 0, -50, 0, 250])

@@ -4,6 +4,8 @@ The fixture: two SKUs on one resource ``Line`` over two months.
 A: 100 units a month (M1: 60 North + 40 South; M2: 100 North) × 0.5 h = 50 h; price 10, cost 6.
 B: 50 units a month (South) × 1 h = 50 h; price 20, cost 12.
 Required 100 h a month; available 80 h in M1 (short: factor 80/100 = 0.8) and 120 h in M2 (no rationing).
+The scenarios are served by the rough-cut rule (``rough_cut=True``) so they can be worked by hand, but for the
+last test: the supply linear programme, the scenarios' default and the workbooks' rule.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sop_lib.finance.scenarios import (
     scenario_utilisation,
 )
 from sop_lib.report import scenario_chart
+from sop_lib.supply import PlanInputs
 from sop_lib.widgets.what_if import what_if_panel
 
 TS = pd.Timestamp
@@ -37,7 +40,7 @@ CAPACITY = pd.DataFrame([("Line", M1, 80.0), ("Line", M2, 120.0)], columns=["res
 PRODUCTS = pd.DataFrame({"sku": ["A", "B"], "family": ["Soft", "Juice"]})
 PRICES = pd.DataFrame({"sku": ["A", "B"], "valid_from": [TS("2026-01-01")] * 2, "unit_price": [10.0, 20.0],
                        "unit_cost": [6.0, 12.0]})
-INPUTS = (PLAN, BOR, CAPACITY, PRODUCTS, PRICES)
+INPUTS = PlanInputs(PLAN, BOR, CAPACITY, PRICES)
 
 
 def _served(out: pd.DataFrame) -> dict[tuple[str, str, pd.Timestamp], tuple[float, float]]:
@@ -81,7 +84,7 @@ def test_ration_with_zero_hours_serves_nothing_and_unrouted_skus_are_served() ->
 
 
 def test_evaluate_baseline_by_hand() -> None:
-    got = evaluate_scenario(PLAN, BOR, CAPACITY, PRODUCTS, PRICES)
+    got = evaluate_scenario(INPUTS, PRODUCTS, rough_cut=True)
     expected = {
         "demand_units": 300.0,     # 150 + 150
         "served_units": 270.0,     # M1 48 + 32 + 40 = 120, M2 150
@@ -106,7 +109,8 @@ def test_evaluate_baseline_by_hand() -> None:
 def test_apply_scenario_compounds_demand_and_leaves_costs_alone() -> None:
     spec = ScenarioSpec(demand_pct=10, demand_pct_by_family={"Juice": -50}, price_pct=10,
                         capacity_pct={"Line": -50}, extra_hours={"Line": 10})
-    plan, cap, prices = apply_scenario(PLAN, CAPACITY, PRICES, PRODUCTS, spec)
+    seen = apply_scenario(INPUTS, PRODUCTS, spec)
+    plan, cap, prices = seen.demand, seen.capacity, seen.prices
     # A (Soft): × 1.1 → 66, 44, 110; B (Juice): × 1.1 × 0.5 = × 0.55 → 27.5
     assert plan["units"].tolist() == pytest.approx([66.0, 44.0, 27.5, 110.0, 27.5])
     assert cap["available_hours"].tolist() == pytest.approx([50.0, 70.0])  # 80 × 0.5 + 10, 120 × 0.5 + 10
@@ -116,8 +120,7 @@ def test_apply_scenario_compounds_demand_and_leaves_costs_alone() -> None:
 
 
 def _evaluate(spec: ScenarioSpec) -> dict[str, float]:
-    plan, cap, prices = apply_scenario(PLAN, CAPACITY, PRICES, PRODUCTS, spec)
-    return evaluate_scenario(plan, BOR, cap, PRODUCTS, prices)
+    return evaluate_scenario(apply_scenario(INPUTS, PRODUCTS, spec), PRODUCTS, rough_cut=True)
 
 
 def test_price_up_ten_percent() -> None:
@@ -155,7 +158,7 @@ def test_capacity_halved() -> None:
 def test_unknown_resource_and_family_are_named() -> None:
     spec = ScenarioSpec(capacity_pct={"Bottlng": 10}, demand_pct_by_family={"Snacks": 5})
     with pytest.raises(ScenarioError) as err:
-        compare_scenarios(*INPUTS, scenarios={"typo": spec})
+        compare_scenarios(INPUTS, PRODUCTS, scenarios={"typo": spec}, rough_cut=True)
     msg = str(err.value)
     assert "'typo'" in msg and "'Bottlng'" in msg and "Line" in msg  # scenario, unknown and known resource
     assert "'Snacks'" in msg and "Juice" in msg and "Soft" in msg
@@ -164,13 +167,13 @@ def test_unknown_resource_and_family_are_named() -> None:
 
 def test_baseline_is_a_reserved_name() -> None:
     with pytest.raises(ScenarioError, match="baseline"):
-        compare_scenarios(*INPUTS, scenarios={"baseline": ScenarioSpec()})
+        compare_scenarios(INPUTS, PRODUCTS, scenarios={"baseline": ScenarioSpec()}, rough_cut=True)
 
 
 def test_compare_scenarios_order_and_deltas() -> None:
     scenarios = {"price_up": ScenarioSpec(description="Prices +10 %", price_pct=10),
                  "extra_shift": ScenarioSpec(description="20 h more", extra_hours={"Line": 20})}
-    out = compare_scenarios(*INPUTS, scenarios=scenarios)
+    out = compare_scenarios(INPUTS, PRODUCTS, scenarios=scenarios, rough_cut=True)
     assert out["scenario"].tolist() == ["baseline", "price_up", "extra_shift"]
     assert out["description"].tolist()[1:] == ["Prices +10 %", "20 h more"]
     assert out.columns[:2].tolist() == ["scenario", "description"]
@@ -182,14 +185,14 @@ def test_compare_scenarios_order_and_deltas() -> None:
 
 
 def test_compare_scenarios_first_months_only() -> None:
-    out = compare_scenarios(*INPUTS, scenarios={}, months=1)
+    out = compare_scenarios(INPUTS, PRODUCTS, scenarios={}, months=1, rough_cut=True)
     row = out.iloc[0]
     assert (row["demand_units"], row["served_units"], row["revenue"]) == pytest.approx((150.0, 120.0, 1600.0))
     assert row["mean_utilisation"] == pytest.approx(1.25)  # M1 only
 
 
 def test_scenario_utilisation_per_resource() -> None:
-    out = scenario_utilisation(*INPUTS, scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})})
+    out = scenario_utilisation(INPUTS, PRODUCTS, scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})})
     assert out.columns.tolist() == ["scenario", "resource", "peak_utilisation", "peak_month", "months_over",
                                     "hours_short", "mean_utilisation"]
     rows = {r.scenario: r for r in out.itertuples()}
@@ -199,7 +202,8 @@ def test_scenario_utilisation_per_resource() -> None:
 
 
 def test_scenario_chart_shows_money_and_utilisation() -> None:
-    out = compare_scenarios(*INPUTS, scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})})
+    out = compare_scenarios(INPUTS, PRODUCTS, scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})},
+                            rough_cut=True)
     fig = scenario_chart(out, "EUR")
     assert isinstance(fig, go.Figure)
     names = [t.name for t in fig.data]
@@ -210,7 +214,7 @@ def test_scenario_chart_shows_money_and_utilisation() -> None:
 
 
 def test_what_if_panel_recomputes_on_slider_change() -> None:
-    panel = what_if_panel(*INPUTS, currency="EUR")
+    panel = what_if_panel(INPUTS, PRODUCTS, currency="EUR", rough_cut=True)
     assert panel.result["scenario"].tolist() == ["baseline", "what-if"]
     assert panel.result["revenue"].tolist() == pytest.approx([3600.0, 3600.0])  # sliders at 0: what-if = baseline
     assert set(panel.capacity) == {"Line"}
@@ -234,20 +238,19 @@ def test_what_if_panel_recomputes_on_slider_change() -> None:
 
 
 def test_scenarios_planned_by_the_supply_programme() -> None:
-    """With SupplyOptions each scenario is the cycle's constrained plan: stock and overtime fill M1's gap."""
+    """By default each scenario is the cycle's constrained plan: stock and overtime fill M1's gap."""
     from sop_lib.data.params import Overtime, SupplyParams
-    from sop_lib.finance.scenarios import SupplyOptions
 
     # M1 needs 100 h against 80: 20 A in stock (10 h of A) + 10 h of overtime at 1 EUR/h close it exactly
-    supply = SupplyOptions(SupplyParams(overtime={"Line": Overtime(max_hours=10, cost_per_hour=1.0)}),
-                           opening_stock=pd.DataFrame({"sku": ["A"], "on_hand": [20.0]}))
-    got = evaluate_scenario(PLAN, BOR, CAPACITY, PRODUCTS, PRICES, supply=supply)
+    supply = PlanInputs(PLAN, BOR, CAPACITY, PRICES, opening_stock=pd.DataFrame({"sku": ["A"], "on_hand": [20.0]}),
+                        params=SupplyParams(overtime={"Line": Overtime(max_hours=10, cost_per_hour=1.0)}))
+    got = evaluate_scenario(supply, PRODUCTS)
     assert got["unmet_units"] == pytest.approx(0.0) and got["served_units"] == pytest.approx(300.0)
     assert got["revenue"] == pytest.approx(4000.0)  # A 200 × 10 + B 100 × 20
     assert got["overtime_hours"] == pytest.approx(10.0) and got["supply_cost"] == pytest.approx(10.0)
     # capacity −50 %: M1 40 h + 10 h overtime + 10 h of A from stock = 60 of the 100 h needed; M2 60 h + 10 h
     # overtime = 70 of 100 h. Both SKUs earn 8 EUR an hour of Line, so 40 + 30 = 70 h of margin are lost: 560 EUR
-    table = compare_scenarios(*INPUTS, {"half": ScenarioSpec(capacity_pct={"Line": -50})}, supply=supply)
+    table = compare_scenarios(supply, PRODUCTS, {"half": ScenarioSpec(capacity_pct={"Line": -50})})
     half = table.set_index("scenario").loc["half"]
     assert half["gross_margin"] == pytest.approx(1600.0 - 560.0)  # baseline margin 1600 (all served)
     assert half["overtime_hours"] == pytest.approx(20.0) and half["supply_cost"] == pytest.approx(20.0)

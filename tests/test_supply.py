@@ -24,6 +24,7 @@ import pytest
 from sop_lib.core.errors import SopError
 from sop_lib.data.params import Overtime, SupplyParams
 from sop_lib.supply import (
+    PlanInputs,
     SupplyError,
     SupplyPlan,
     compare_views,
@@ -54,7 +55,7 @@ def params(cost_per_hour: float = 5.0, max_hours: float = 50.0, build_ahead: boo
 
 
 def solve(p: SupplyParams, capacity: pd.DataFrame = CAPACITY, stock: pd.DataFrame = NO_STOCK) -> SupplyPlan:
-    return plan_supply(DEMAND, BOR, capacity, stock, ECONOMICS, p)
+    return plan_supply(PlanInputs(DEMAND, BOR, capacity, ECONOMICS, stock, p))
 
 
 def column(result: SupplyPlan, sku: str, col: str) -> list[float]:
@@ -173,7 +174,7 @@ def test_demand_at_risk_prices_the_fix() -> None:
     # capacity alone (no overtime, no building ahead): M3 loses 40 A (8 €/h < 10 €/h for B) = 400 € of
     # revenue, 160 € of margin. With the options (overtime 5 €/h, build-ahead): 20 B built in M2, 2 € of
     # holding, nothing lost.
-    risk = demand_at_risk(DEMAND, BOR, CAPACITY, NO_STOCK, ECONOMICS, params(cost_per_hour=5.0))
+    risk = demand_at_risk(PlanInputs(DEMAND, BOR, CAPACITY, ECONOMICS, params=params(cost_per_hour=5.0)))
     assert risk.units_at_risk == pytest.approx(40)
     assert risk.revenue_at_risk == pytest.approx(400)
     assert risk.margin_at_risk == pytest.approx(160)
@@ -190,8 +191,8 @@ def test_demand_at_risk_prices_the_fix() -> None:
 def test_demand_at_risk_with_limited_overtime_and_no_build_ahead_leaves_some_unmet() -> None:
     # options: overtime 7 €/h (< 8 €/h of A), at most 12 h, no build-ahead: M3's 20 h = 12 h overtime (84 €)
     # + 8 h of A lost (16 A, 64 €).
-    risk = demand_at_risk(DEMAND, BOR, CAPACITY, NO_STOCK, ECONOMICS,
-                          params(cost_per_hour=7.0, max_hours=12, build_ahead=False))
+    risk = demand_at_risk(PlanInputs(DEMAND, BOR, CAPACITY, ECONOMICS,
+                                     params=params(cost_per_hour=7.0, max_hours=12, build_ahead=False)))
     assert risk.units_at_risk == pytest.approx(40)
     assert risk.overtime_hours == pytest.approx(12)
     assert risk.fix_cost == pytest.approx(84)
@@ -202,9 +203,27 @@ def test_demand_at_risk_with_limited_overtime_and_no_build_ahead_leaves_some_unm
 
 
 def test_no_demand_at_risk_when_capacity_suffices() -> None:
-    risk = demand_at_risk(DEMAND, BOR, CAPACITY.assign(available_hours=200.0), NO_STOCK, ECONOMICS, params())
+    risk = demand_at_risk(PlanInputs(DEMAND, BOR, CAPACITY.assign(available_hours=200.0), ECONOMICS,
+                                     params=params()))
     assert risk.units_at_risk == 0 and risk.fix_cost == pytest.approx(0)
     assert risk.summary().startswith("No demand at risk")
+
+
+def test_the_price_list_is_read_at_the_price_in_force_each_month() -> None:
+    # A's price rises to 12 from M3: its margin per hour there is (12 − 6) / 0.5 = 12 €/h, above B's 10 €/h, so
+    # with the hours alone M3's 20 missing hours are taken from B: 20 B lost, 400 € of revenue, 200 € of margin.
+    from sop_lib.data.prices import prices_for
+
+    prices = pd.DataFrame({"sku": ["A", "B", "A"], "valid_from": [TS("2026-01-01"), TS("2026-01-01"), M3],
+                           "unit_price": [10.0, 20.0, 12.0], "unit_cost": [6.0, 10.0, 6.0]})
+    risk = demand_at_risk(PlanInputs(DEMAND, BOR, CAPACITY, prices, params=params()))
+    assert (risk.units_at_risk, risk.revenue_at_risk, risk.margin_at_risk) == pytest.approx((20, 400, 200))
+    assert column(risk.capacity_only, "B", "unmet") == pytest.approx([0, 0, 20])
+    # the same plan as with the unit economics of each SKU-month given directly
+    by_month = plan_supply(PlanInputs(DEMAND, BOR, CAPACITY, prices_for(DEMAND[["sku", "period"]], prices),
+                                      params=params()))
+    pd.testing.assert_frame_equal(risk.with_options.plan, by_month.plan)
+    pd.testing.assert_frame_equal(risk.with_options.costs, by_month.costs)
 
 
 def test_compare_views_puts_unconstrained_next_to_constrained_hours() -> None:
@@ -241,7 +260,7 @@ def random_case(seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
 def test_inventory_balance_holds_every_month(build_ahead: bool) -> None:
     demand, bor, capacity, stock, economics = random_case()
     p = SupplyParams(build_ahead=build_ahead, overtime={"Pack": Overtime(max_hours=20, cost_per_hour=8)})
-    result = plan_supply(demand, bor, capacity, stock, economics, p)
+    result = plan_supply(PlanInputs(demand, bor, capacity, economics, stock, p))
     plan = result.plan.sort_values(["sku", "period"])
     assert plan["unmet"].sum() > 0  # the case is tight enough to lose something
     np.testing.assert_allclose(plan["opening_stock"] + plan["production"] - plan["served"], plan["closing_stock"],
@@ -305,7 +324,8 @@ def test_days_of_supply_without_demand() -> None:
 def test_lost_sales_always_cost_something() -> None:
     # price below cost: the margin is floored at 1 % of price (0.05 €), so with hours to spare it is made
     economics = pd.DataFrame({"sku": ["A", "B"], "unit_price": [5.0, 20.0], "unit_cost": [6.0, 10.0]})
-    result = plan_supply(DEMAND, BOR, CAPACITY.assign(available_hours=500.0), NO_STOCK, economics, params())
+    result = plan_supply(PlanInputs(DEMAND, BOR, CAPACITY.assign(available_hours=500.0), economics,
+                                    params=params()))
     assert result.plan["unmet"].sum() == pytest.approx(0)
 
 
@@ -313,7 +333,7 @@ def test_regions_are_summed_and_missing_capacity_rows_do_not_constrain() -> None
     demand = pd.concat([DEMAND.assign(region="N", units=DEMAND["units"] / 2),
                         DEMAND.assign(region="S", units=DEMAND["units"] / 2)])
     capacity = CAPACITY[CAPACITY["period"] != M3]  # no hours known for M3: not limited, but listed
-    result = plan_supply(demand, BOR, capacity, NO_STOCK, ECONOMICS, params())
+    result = plan_supply(PlanInputs(demand, BOR, capacity, ECONOMICS, params=params()))
     assert result.plan["demand"].sum() == pytest.approx(DEMAND["units"].sum())
     assert result.plan["unmet"].sum() == pytest.approx(0)
     assert result.objective == pytest.approx(0)
@@ -330,7 +350,7 @@ def test_contradictory_inputs_raise_one_error_naming_each_problem() -> None:
     economics = pd.concat([ECONOMICS, pd.DataFrame({"sku": ["Z", "Y"], "unit_price": 1.0, "unit_cost": 0.5})])
     p = SupplyParams(overtime={"Oven": Overtime(max_hours=5, cost_per_hour=1)})
     with pytest.raises(SupplyError) as info:
-        plan_supply(demand, BOR, capacity, NO_STOCK, economics, p)
+        plan_supply(PlanInputs(demand, BOR, capacity, economics, params=p))
     msg = str(info.value)
     assert "Available hours cannot be negative" in msg and "Line 2026-12 (-5 h)" in msg
     assert "2 SKU(s) have demand but no route" in msg and "Y, Z" in msg
@@ -341,18 +361,18 @@ def test_contradictory_inputs_raise_one_error_naming_each_problem() -> None:
 def test_hours_per_unit_must_be_positive() -> None:
     bor = BOR.assign(hours_per_unit=[0.5, 0.0])
     with pytest.raises(SupplyError, match=r"Hours per unit must be above 0.*B on Line \(0\)"):
-        plan_supply(DEMAND, bor, CAPACITY, NO_STOCK, ECONOMICS, params())
+        plan_supply(PlanInputs(DEMAND, bor, CAPACITY, ECONOMICS, params=params()))
 
 
 def test_missing_prices_are_named() -> None:
     with pytest.raises(SupplyError, match=r"No unit price or cost for SKU\(s\) B"):
-        plan_supply(DEMAND, BOR, CAPACITY, NO_STOCK, ECONOMICS[ECONOMICS["sku"] == "A"], params())
+        plan_supply(PlanInputs(DEMAND, BOR, CAPACITY, ECONOMICS[ECONOMICS["sku"] == "A"], params=params()))
 
 
 def test_unrouted_skus_can_be_planned_unconstrained() -> None:
     demand = pd.concat([DEMAND, pd.DataFrame([("Z", M1, 10.0)], columns=DEMAND.columns)])
     economics = pd.concat([ECONOMICS, pd.DataFrame({"sku": ["Z"], "unit_price": [1.0], "unit_cost": [0.5]})])
-    result = plan_supply(demand, BOR, CAPACITY, NO_STOCK, economics, params(), unconstrained_ok=True)
+    result = plan_supply(PlanInputs(demand, BOR, CAPACITY, economics, params=params(), unconstrained_ok=True))
     assert column(result, "Z", "production") == pytest.approx([10, 0, 0])
     free = result.unconstrained
     assert free["resource"].tolist() == ["(no route)"] and free["units"].tolist() == pytest.approx([10])
@@ -407,7 +427,7 @@ def test_safety_stock_is_a_soft_target_kept_when_hours_allow() -> None:
 
     def run(hours: float) -> object:
         cap = pd.DataFrame({"resource": "Line", "period": months, "available_hours": hours})
-        return plan_supply(demand, bor, cap, stock, econ, params, safety_stock=safety)
+        return plan_supply(PlanInputs(demand, bor, cap, econ, stock, params, safety_stock=safety))
 
     # ample hours: make 15 then 10, ending both months on the safety stock of 5
     plenty = run(100.0)
@@ -446,13 +466,14 @@ def test_build_ahead_is_limited_to_the_shelf_life() -> None:
     econ = pd.DataFrame({"sku": ["A"], "unit_price": [20.0], "unit_cost": [10.0]})
     stock = pd.DataFrame({"sku": ["A"], "on_hand": [0.0]})
     # only January has hours: with a 2-month shelf life the 10 units made in January reach March …
-    two = plan_supply(demand, bor, cap, stock, econ, SupplyParams(max_build_ahead_months=2))
+    two = plan_supply(PlanInputs(demand, bor, cap, econ, stock, SupplyParams(max_build_ahead_months=2)))
     assert two.plan["production"].tolist() == pytest.approx([10.0, 0.0, 0.0]) and two.unmet.empty
     # … with 1 month, January's stock may cover February's demand only (none): March's 10 are lost
-    one = plan_supply(demand, bor, cap, stock, econ, SupplyParams(max_build_ahead_months=1))
+    one = plan_supply(PlanInputs(demand, bor, cap, econ, stock, SupplyParams(max_build_ahead_months=1)))
     assert one.unmet["units"].sum() == pytest.approx(10.0)
     # opening stock beyond the limit is kept, not destroyed (the plan stays feasible)
-    big = plan_supply(demand, bor, cap, stock.assign(on_hand=50.0), econ, SupplyParams(max_build_ahead_months=0))
+    big = plan_supply(PlanInputs(demand, bor, cap, econ, stock.assign(on_hand=50.0),
+                                 SupplyParams(max_build_ahead_months=0)))
     assert big.plan["closing_stock"].tolist() == pytest.approx([50.0, 50.0, 40.0])
 
 
@@ -461,7 +482,8 @@ def test_a_sku_that_cannot_be_stocked_is_made_in_its_month_and_the_other_builds_
     # B is a service: it cannot be built in M2 for M3. M3 still needs 20 h; the next cheapest way is to build A
     # ahead in M2 (0.12 €/h-month): 20 h = 40 A made in M2 and held a month, 40 × 0.06 = 2.40 €, against 100 €
     # of overtime. B's production is its demand month by month.
-    result = plan_supply(DEMAND, BOR, CAPACITY, NO_STOCK, ECONOMICS, params(cost_per_hour=5.0), no_stock=["B"])
+    result = plan_supply(PlanInputs(DEMAND, BOR, CAPACITY, ECONOMICS, params=params(cost_per_hour=5.0),
+                                    no_stock=("B",)))
     assert column(result, "B", "production") == pytest.approx([40, 40, 80])
     assert column(result, "B", "closing_stock") == pytest.approx([0, 0, 0])
     assert column(result, "A", "production") == pytest.approx([40, 100, 40])
@@ -473,7 +495,8 @@ def test_a_sku_that_cannot_be_stocked_is_made_in_its_month_and_the_other_builds_
 def test_when_nothing_can_be_stocked_the_short_month_takes_overtime() -> None:
     # Neither A nor B can be built ahead: M3's 20 missing hours are worked as overtime at 5 €/h = 100 €
     # (losing A instead would cost 8 €/h, B 10 €/h).
-    result = plan_supply(DEMAND, BOR, CAPACITY, NO_STOCK, ECONOMICS, params(cost_per_hour=5.0), no_stock=["A", "B"])
+    result = plan_supply(PlanInputs(DEMAND, BOR, CAPACITY, ECONOMICS, params=params(cost_per_hour=5.0),
+                                    no_stock=("A", "B")))
     assert result.plan["closing_stock"].abs().max() == pytest.approx(0.0)
     assert line(result, "overtime_hours") == pytest.approx([0, 0, 20])
     assert result.cost_totals["overtime_cost"] == pytest.approx(100.0)
@@ -481,7 +504,7 @@ def test_when_nothing_can_be_stocked_the_short_month_takes_overtime() -> None:
 
 def test_an_opening_stock_of_an_unstockable_sku_is_used_first_and_never_added_to() -> None:
     stock = pd.DataFrame({"sku": ["B"], "on_hand": [50.0]})  # B: 50 on hand, demand 40, 40, 80
-    result = plan_supply(DEMAND, BOR, CAPACITY, stock, ECONOMICS, params(), no_stock=["B"])
+    result = plan_supply(PlanInputs(DEMAND, BOR, CAPACITY, ECONOMICS, stock, params(), no_stock=("B",)))
     assert column(result, "B", "closing_stock") == pytest.approx([10, 0, 0])
     assert column(result, "B", "production") == pytest.approx([0, 30, 80])
 
@@ -501,12 +524,13 @@ def test_without_a_price_list_the_plan_serves_the_most_units_and_reports_no_mone
     # and loses nothing. Lost revenue and margin are unknown, not 0.
     no_prices = pd.DataFrame({"sku": ["A", "B"], "unit_price": [np.nan, np.nan], "unit_cost": [np.nan, np.nan]})
     short = CAPACITY.assign(available_hours=[100.0, 60.0, 100.0])  # M2 0 spare, M3 20 short: build-ahead impossible
-    result = plan_supply(DEMAND, BOR, short, NO_STOCK, no_prices, params(cost_per_hour=50.0, max_hours=50.0))
+    options = params(cost_per_hour=50.0, max_hours=50.0)
+    result = plan_supply(PlanInputs(DEMAND, BOR, short, no_prices, params=options))
     assert result.valued_in_units
     assert result.plan["unmet"].sum() == pytest.approx(0.0)
     # M1 has 40 spare hours: building 20 h ahead for M2-M3 (tie-break holding ~0) beats 50 €/h overtime
     assert line(result, "overtime_hours") == pytest.approx([0, 0, 0])
-    risk = demand_at_risk(DEMAND, BOR, short, NO_STOCK, no_prices, params(cost_per_hour=50.0, max_hours=50.0))
+    risk = demand_at_risk(PlanInputs(DEMAND, BOR, short, no_prices, params=options))
     # capacity alone (no build-ahead, no overtime): M2 needs 70 h of 60 and M3 120 of 100, 30 h short. A unit
     # weighs 1 + 10 × 50 × its hours: A 251 (502 an hour), B 501 (501 an hour), so B is cut: 10 in M2, 20 in M3.
     assert risk.units_at_risk == pytest.approx(30.0)
@@ -520,7 +544,7 @@ def test_without_unit_costs_a_lost_sale_costs_its_price() -> None:
     # Costs unknown: margin per hour is the price per hour: A 10 / 0.5 = 20 €/h, B 20 €/h; overtime 25 €/h costs
     # more, holding costs nothing: M3's 20 hours are built ahead in M2 for free (tie-break only).
     no_cost = ECONOMICS.assign(unit_cost=np.nan)
-    result = plan_supply(DEMAND, BOR, CAPACITY, NO_STOCK, no_cost, params(cost_per_hour=25.0))
+    result = plan_supply(PlanInputs(DEMAND, BOR, CAPACITY, no_cost, params=params(cost_per_hour=25.0)))
     assert not result.valued_in_units
     assert result.plan["unmet"].sum() == pytest.approx(0.0)
     assert result.cost_totals["holding_cost"] == pytest.approx(0.0)
@@ -532,7 +556,7 @@ def test_without_capacity_data_the_plan_makes_demand_as_it_comes() -> None:
     # stock the plan makes each month's demand in that month and loses nothing
     no_bor = BOR.iloc[0:0]
     no_cap = CAPACITY.iloc[0:0]
-    result = plan_supply(DEMAND, no_bor, no_cap, NO_STOCK, ECONOMICS, SupplyParams(), unconstrained_ok=True)
+    result = plan_supply(PlanInputs(DEMAND, no_bor, no_cap, ECONOMICS, unconstrained_ok=True))
     assert column(result, "A", "production") == pytest.approx([40, 60, 80])
     assert column(result, "B", "production") == pytest.approx([40, 40, 80])
     assert result.plan["unmet"].sum() == 0 and result.resources.empty

@@ -1,6 +1,6 @@
 """Price / volume / mix / cost bridges: from a budget, a past plan or a plan to the figure that replaced it.
 
-The formulas are the primer's (``docs/sop-primer.md``, "Price / volume / mix bridge"). With V units, P unit
+The formulas are those of docs/formulas.md ("Price / volume / mix bridge"). With V units, P unit
 price, C unit cost, m = P − C unit margin and s_i = V_i / ΣV the mix share of item i, from *base* to *new*:
 
 - volume = (ΣV_new − ΣV_base) × m̄_base, the base average unit margin m̄_base = Σ_i s_base,i × m_base,i;
@@ -38,12 +38,12 @@ import numpy as np
 import pandas as pd
 
 from sop_lib.core.errors import SopError
+from sop_lib.core.labels import ALL_FAMILIES
 from sop_lib.data.prices import prices_for
 
 MEASURES: tuple[str, ...] = ("revenue", "gross_margin")
 EFFECTS: tuple[str, ...] = ("base", "volume", "mix", "price", "cost", "new")
 CHANGES: tuple[str, ...] = ("volume", "mix", "price", "cost")  # the effects between base and new
-ALL_FAMILIES = "All families"
 _MONEY = ["units", "revenue", "cogs"]
 
 
@@ -118,32 +118,11 @@ def pvm_bridge(base: pd.DataFrame, new: pd.DataFrame, item: str, by: list[str] |
     """
     by = list(by or [])
     keys = by if item in by else [*by, item]
-    _check(base, "base", [*keys, *_MONEY])
-    _check(new, "new", [*keys, *_MONEY])
-    side_b = base.groupby(keys, dropna=False, as_index=False)[_MONEY].sum()
-    side_n = new.groupby(keys, dropna=False, as_index=False)[_MONEY].sum()
-    d = side_b.merge(side_n, on=keys, how="outer", suffixes=("_b", "_n"))
-    d[[f"{c}_{s}" for c in _MONEY for s in "bn"]] = d[[f"{c}_{s}" for c in _MONEY for s in "bn"]].fillna(0.0)
+    d = _sides(base, new, keys).assign(_group=0)  # one group when there is no ``by``
     groups = by or ["_group"]
-    if not by:
-        d["_group"] = 0
-    vb, rb, kb = (d[f"{c}_b"].to_numpy(float) for c in _MONEY)
-    vn, rn, kn = (d[f"{c}_n"].to_numpy(float) for c in _MONEY)
-    tvb = d.groupby(groups, dropna=False)["units_b"].transform("sum").to_numpy(float)
-    tvn = d.groupby(groups, dropna=False)["units_n"].transform("sum").to_numpy(float)
-    zero = np.zeros(len(d))
-    pn, cn = _ratio(rn, vn, zero), _ratio(kn, vn, zero)
-    pb, cb = _ratio(rb, vb, pn), _ratio(kb, vb, cn)  # no base units: the new unit price and cost stand in
-    share = _ratio(vb, tvb, _ratio(vn, tvn, zero))  # no base units in the group: the new mix stands in
-    expected = vn - tvn * share  # units above (+) or below (−) the base mix at the new total
-    d["avg_p"], d["avg_m"] = share * pb, share * (pb - cb)
-    d["mix_r"], d["mix_m"] = expected * pb, expected * (pb - cb)
-    d["price"] = vn * (pn - pb) + np.where(vn == 0, rn, 0.0) - np.where(vb == 0, rb, 0.0)
-    d["cost"] = -(vn * (cn - cb) + np.where(vn == 0, kn, 0.0) - np.where(vb == 0, kb, 0.0))
-    d["margin_b"], d["margin_n"] = rb - kb, rn - kn
     sums = ["units_b", "units_n", "revenue_b", "revenue_n", "margin_b", "margin_n", "avg_p", "avg_m", "mix_r",
             "mix_m", "price", "cost"]
-    g = d.groupby(groups, dropna=False, sort=False)[sums].sum()
+    g = _item_terms(d, groups).groupby(groups, dropna=False, sort=False)[sums].sum()
     delta = g["units_n"] - g["units_b"]
     wide = {
         "revenue": pd.DataFrame({"base": g["revenue_b"], "volume": delta * g["avg_p"], "mix": g["mix_r"],
@@ -156,6 +135,36 @@ def pvm_bridge(base: pd.DataFrame, new: pd.DataFrame, item: str, by: list[str] |
     out = pd.concat(parts, ignore_index=True)[[*groups, "measure", "effect", "amount"]]
     out["amount"] = out["amount"].astype(float)
     return _sort(out, by).drop(columns=[c for c in ("_group",) if c in out.columns])
+
+
+def _sides(base: pd.DataFrame, new: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Base and new checked, summed per key and set side by side: ``units_b``, ``revenue_b``, ``cogs_b``,
+    ``units_n``, … (0 where a side has no row for the key)."""
+    _check(base, "base", [*keys, *_MONEY])
+    _check(new, "new", [*keys, *_MONEY])
+    side_b = base.groupby(keys, dropna=False, as_index=False)[_MONEY].sum()
+    side_n = new.groupby(keys, dropna=False, as_index=False)[_MONEY].sum()
+    d = side_b.merge(side_n, on=keys, how="outer", suffixes=("_b", "_n"))
+    return d.fillna({f"{c}_{s}": 0.0 for c in _MONEY for s in "bn"})
+
+
+def _item_terms(d: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
+    """Each item's terms (:func:`_sides`' rows), to be summed per group: its part of the base average unit price
+    and margin, its mix, price and cost effects, and both sides' margins (formulas: the module docstring)."""
+    vb, rb, kb = (d[f"{c}_b"].to_numpy(float) for c in _MONEY)
+    vn, rn, kn = (d[f"{c}_n"].to_numpy(float) for c in _MONEY)
+    tvb, tvn = (d.groupby(groups, dropna=False)[f"units_{s}"].transform("sum").to_numpy(float) for s in "bn")
+    zero = np.zeros(len(d))
+    pn, cn = _ratio(rn, vn, zero), _ratio(kn, vn, zero)
+    pb, cb = _ratio(rb, vb, pn), _ratio(kb, vb, cn)  # no base units: the new unit price and cost stand in
+    share = _ratio(vb, tvb, _ratio(vn, tvn, zero))  # no base units in the group: the new mix stands in
+    expected = vn - tvn * share  # units above (+) or below (−) the base mix at the new total
+    d["avg_p"], d["avg_m"] = share * pb, share * (pb - cb)
+    d["mix_r"], d["mix_m"] = expected * pb, expected * (pb - cb)
+    d["price"] = vn * (pn - pb) + np.where(vn == 0, rn, 0.0) - np.where(vb == 0, rb, 0.0)
+    d["cost"] = -(vn * (cn - cb) + np.where(vn == 0, kn, 0.0) - np.where(vb == 0, kb, 0.0))
+    d["margin_b"], d["margin_n"] = rb - kb, rn - kn
+    return d
 
 
 def _round_half_away(scaled: np.ndarray) -> np.ndarray:
@@ -216,12 +225,14 @@ def round_bridge(bridge: pd.DataFrame, decimals: int = 2) -> pd.DataFrame:
     return out
 
 
-def bridge_wide(bridge: pd.DataFrame) -> pd.DataFrame:
+def bridge_wide(bridge: pd.DataFrame, over_months: bool = False, family: str | None = None) -> pd.DataFrame:
     """One row per group and measure, the effects as columns in bridge order: the shape finance ticks.
 
     Parameters
     ----------
     bridge : long bridge (:func:`pvm_bridge`, :func:`round_bridge`, :func:`budget_bridge`, …).
+    over_months : only the totals over the months (``period`` NaT), without the ``period`` column.
+    family : only that family's rows (e.g. ``core.labels.ALL_FAMILIES``), without the ``family`` column.
 
     Returns
     -------
@@ -229,6 +240,10 @@ def bridge_wide(bridge: pd.DataFrame) -> pd.DataFrame:
         The key columns (``measure`` last), then ``base``, ``volume``, ``mix``, ``price``, ``cost``, ``new``;
         rows in the order of ``bridge``.
     """
+    if over_months:
+        bridge = bridge[bridge["period"].isna()].drop(columns="period")
+    if family is not None:
+        bridge = bridge[bridge["family"] == family].drop(columns="family")
     keys = [c for c in bridge.columns if c not in ("effect", "amount")]
     frame = bridge.assign(_row=bridge.groupby(keys, dropna=False, sort=False).ngroup())
     wide = frame.pivot(index="_row", columns="effect", values="amount").reindex(columns=list(EFFECTS))
@@ -373,7 +388,7 @@ def actual_bridge(pva: pd.DataFrame, prices: pd.DataFrame, plan_prices: pd.DataF
         if by_cycle and not keys:
             raise BridgeError("plan_prices has one price list per plan_cycle but the plan-vs-actual frame has no "
                               "plan_cycle column to match them with; give one price list, or the plan_cycle.")
-        for cycle, part in rows.groupby(keys) if by_cycle else [(None, rows)]:
+        for cycle, part in rows.groupby(keys) if by_cycle else [((None,), rows)]:
             mine = plan_prices[plan_prices["plan_cycle"] == cycle[0]] if by_cycle else plan_prices
             if len(mine):
                 priced = prices_for(part[["sku", "period"]], mine).set_axis(part.index)

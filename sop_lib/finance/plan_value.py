@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sop_lib.core.errors import SopError
+from sop_lib.core.labels import ALL_FAMILIES
 from sop_lib.data.prices import prices_for
 
 
@@ -61,7 +62,7 @@ def gap_summary(gap: pd.DataFrame) -> pd.DataFrame:
     cols = ["plan_units", "budget_units", "gap_units", "plan_revenue", "budget_revenue", "gap_revenue",
             "plan_margin", "budget_margin", "gap_margin"]
     fam = gap.groupby("family", as_index=False)[cols].sum()
-    total = pd.DataFrame([{"family": "All families", **gap[cols].sum().to_dict()}])
+    total = pd.DataFrame([{"family": ALL_FAMILIES, **gap[cols].sum().to_dict()}])
     out = pd.concat([fam, total], ignore_index=True)
     out["gap_pct"] = out["gap_revenue"] / out["budget_revenue"].replace(0, np.nan) * 100
     flagged = gap.groupby("family")["flag"].sum()
@@ -75,7 +76,7 @@ def plan_value_summary(plan: pd.DataFrame) -> pd.DataFrame:
     compare it with. Money unknown (no price list or no unit cost) stays unknown (NaN) in the totals."""
     cols = ["units", "revenue", "cogs", "gross_margin"]
     fam = _sum_strict(plan, ["family"], cols)
-    total = pd.DataFrame([{"family": "All families", **{c: plan[c].sum(min_count=1) if plan[c].notna().all()
+    total = pd.DataFrame([{"family": ALL_FAMILIES, **{c: plan[c].sum(min_count=1) if plan[c].notna().all()
                                                         else np.nan for c in cols}}])
     out = pd.concat([fam, total], ignore_index=True)
     out.insert(1, "months", plan["period"].nunique())
@@ -105,7 +106,7 @@ def constrained_financials(
     """The constrained supply plan in money, per family and month (money in the params' currency).
 
     Per SKU-month, at its unit price P and unit cost C: revenue = served × P, cogs = served × C, gross margin
-    = revenue − cogs (primer); lost revenue = unmet × P and lost margin = unmet × (P − C) (unmet demand is
+    = revenue − cogs (docs/formulas.md); lost revenue = unmet × P and lost margin = unmet × (P − C) (unmet demand is
     lost, not back-ordered); inventory value = closing stock × C (stock at unit cost). The change of inventory
     value is the working capital the plan ties up (+) or releases (−): closing value − the SKU's value the
     month before; in a SKU's first month, against its opening stock valued at that month's unit cost (so a
@@ -140,8 +141,19 @@ def constrained_financials(
     """
     carried = ["opening_stock"] if "opening_stock" in plan.columns else []
     rows = plan.groupby(["sku", "period"], as_index=False)[[*SUPPLY_UNITS, *carried]].sum()
-    priced = _priced(rows, unit_economics)
-    out = priced.sort_values(["sku", "period"], ignore_index=True)
+    out = _valued(_priced(rows, unit_economics).sort_values(["sku", "period"], ignore_index=True))
+    out["inventory_change"] = _inventory_change(out, opening_stock)
+    out.insert(0, "family", out["sku"].map(products.set_index("sku")["family"]))
+    fam = _sum_strict(out, ["family", "period"], [*SUPPLY_UNITS, *_MONEY_FLOWS, "inventory_value", "inventory_change"])
+    fam["margin_pct"] = _margin_pct(fam)
+    cols = ["family", "period", *SUPPLY_UNITS, "revenue", "cogs", "gross_margin", "margin_pct", "lost_revenue",
+            "lost_margin", "inventory_value", "inventory_change"]
+    return fam[cols].sort_values(["family", "period"], ignore_index=True)
+
+
+def _valued(out: pd.DataFrame) -> pd.DataFrame:
+    """SKU-months with their unit price and cost, in money: revenue, cogs and gross margin of the units served,
+    lost revenue and margin of the unmet, and the closing stock at unit cost."""
     price, cost = out["unit_price"], out["unit_cost"]
     out["revenue"] = out["served"] * price
     out["cogs"] = out["served"] * cost
@@ -149,21 +161,22 @@ def constrained_financials(
     out["lost_revenue"] = out["unmet"] * price
     out["lost_margin"] = out["unmet"] * (price - cost)
     out["inventory_value"] = out["closing_stock"] * cost
+    return out
+
+
+def _inventory_change(out: pd.DataFrame, opening_stock: pd.DataFrame | None) -> pd.Series:
+    """Closing stock value − the SKU's value the month before; in its first month, against the opening stock
+    (``opening_stock``, else the plan's own ``opening_stock``, else unknown) at that month's unit cost."""
+    cost = out["unit_cost"]
     before = out.groupby("sku")["inventory_value"].shift(1)
     first = before.isna()
     if opening_stock is not None:
         opening = out["sku"].map(opening_stock.groupby("sku")["on_hand"].sum()).fillna(0.0) * cost
-    elif carried:
+    elif "opening_stock" in out.columns:
         opening = out["opening_stock"] * cost
     else:
         opening = pd.Series(np.nan, index=out.index)
-    out["inventory_change"] = out["inventory_value"] - before.where(~first, opening)
-    out.insert(0, "family", out["sku"].map(products.set_index("sku")["family"]))
-    fam = _sum_strict(out, ["family", "period"], [*SUPPLY_UNITS, *_MONEY_FLOWS, "inventory_value", "inventory_change"])
-    fam["margin_pct"] = _margin_pct(fam)
-    cols = ["family", "period", *SUPPLY_UNITS, "revenue", "cogs", "gross_margin", "margin_pct", "lost_revenue",
-            "lost_margin", "inventory_value", "inventory_change"]
-    return fam[cols].sort_values(["family", "period"], ignore_index=True)
+    return out["inventory_value"] - before.where(~first, opening)
 
 
 def _priced(rows: pd.DataFrame, unit_economics: pd.DataFrame) -> pd.DataFrame:
@@ -211,7 +224,7 @@ def family_totals(financials: pd.DataFrame) -> pd.DataFrame:
     last = ordered.groupby("family", dropna=False)[["closing_stock", "inventory_value"]].last()
     fam = fam.merge(last.reset_index(), on="family", how="left")
     fam.insert(1, "months", fam["family"].map(ordered.groupby("family", dropna=False)["period"].nunique()))
-    total = {"family": "All families", "months": int(financials["period"].nunique()),
+    total = {"family": ALL_FAMILIES, "months": int(financials["period"].nunique()),
              **{c: fam[c].sum(skipna=False) for c in [*flows, "closing_stock", "inventory_value"]}}
     out = pd.concat([fam, pd.DataFrame([total])], ignore_index=True)
     out["margin_pct"] = _margin_pct(out)

@@ -1,23 +1,32 @@
-"""Scenarios: named what-ifs on the consensus plan, run through rough-cut capacity and finance.
+"""Scenarios: named what-ifs on the consensus plan, planned and valued like the cycle's constrained plan.
 
 A scenario (``params.ScenarioSpec``, listed under ``scenarios:`` in ``params/``) changes demand, prices or
-available hours; the *baseline* is implicit: the consensus demand plan, prices and capacity as they are.
-Each scenario's demand is rationed to its capacity by the rough-cut rule of :func:`ration_to_capacity`,
-and the served units are valued at its prices, so scenarios compare on revenue, margin, utilisation and
-unmet demand in one table (:func:`compare_scenarios`). Pure functions: DataFrame in, DataFrame out.
+available hours; the *baseline* is implicit: the consensus demand plan, prices and capacity as they are. Each
+scenario's demand is planned by the supply linear programme (``supply.plan_supply``: build-ahead, overtime and
+lost sales at least cost, with the supply parameters, opening stock, safety stock and no-stock SKUs of its
+``supply.PlanInputs``, as the cycle's constrained plan), and the units it serves are valued at the scenario's
+prices, so scenarios compare on revenue, margin, unmet demand, overtime, supply cost and utilisation in one
+table (:func:`compare_scenarios`). Utilisation is that of the scenario's whole demand before planning (the rough
+cut, ``supply.capacity.review_capacity``), so it shows how far demand overshoots the hours.
+
+``rough_cut=True`` serves demand by :func:`ration_to_capacity` instead: every SKU on a short resource-month
+gets the same share of its units, with no stock, no overtime and no margin steering who is served. The
+workbooks do not use it; it remains as the transparent rule a reader can follow by hand (a what-if in the
+terms of the rough-cut capacity review), and the scenario tests' hand-worked figures are worked on it. Pure
+functions: the inputs are never modified.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from sop_lib.core.errors import SopError
-from sop_lib.data.params import ScenarioSpec, SupplyParams
-from sop_lib.data.prices import prices_for
+from sop_lib.data.params import ScenarioSpec
 from sop_lib.finance.plan_value import plan_financials
+from sop_lib.supply import PlanInputs, plan_supply
 from sop_lib.supply.capacity import capacity_summary, hours_short, required_hours, review_capacity
 
 BASELINE = "baseline"
@@ -42,14 +51,9 @@ def _unknown(name: str, what: str, asked: list[str], known: set[str], source: st
 
 
 def apply_scenario(
-    plan_units: pd.DataFrame,
-    capacity: pd.DataFrame,
-    prices: pd.DataFrame,
-    products: pd.DataFrame,
-    spec: ScenarioSpec,
-    name: str = "scenario",
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The plan, capacity and prices as the scenario sees them; the inputs are not modified.
+    inputs: PlanInputs, products: pd.DataFrame, spec: ScenarioSpec, name: str = "scenario"
+) -> PlanInputs:
+    """The plan's inputs as the scenario sees them; ``inputs`` is not modified.
 
     - demand: ``units × (1 + demand_pct/100) × (1 + demand_pct_by_family[family]/100)`` (SKUs of a family the
       spec does not name, or without a family, get ``demand_pct`` only);
@@ -59,17 +63,16 @@ def apply_scenario(
 
     Parameters
     ----------
-    plan_units : columns ``sku``, ``region``, ``period``, ``units`` (other columns are kept).
-    capacity : columns ``resource``, ``period``, ``available_hours``.
-    prices : columns ``sku``, ``valid_from``, ``unit_price``, ``unit_cost``.
+    inputs : the plan's inputs (``demand``: ``sku``, ``region``, ``period``, ``units``; ``capacity``; ``prices``:
+        the ``Prices`` table); other columns are kept, and the other fields are passed on unchanged.
     products : columns ``sku``, ``family``.
     spec : the scenario.
     name : the scenario's name, for error messages.
 
     Returns
     -------
-    tuple of DataFrame
-        ``(plan_units, capacity, prices)`` with the same columns as given.
+    PlanInputs
+        ``inputs`` with the scenario's ``demand``, ``capacity`` and ``prices`` (same columns as given).
 
     Raises
     ------
@@ -77,6 +80,7 @@ def apply_scenario(
         If the spec names a resource absent from ``capacity`` or a family absent from ``products``; the message
         names the scenario, the unknown names and the known ones.
     """
+    capacity, prices = inputs.capacity, inputs.prices
     resources, families = set(capacity["resource"]), set(products["family"])
     asked_res = (set(spec.capacity_pct) | set(spec.extra_hours)) - resources
     asked_fam = set(spec.demand_pct_by_family) - families
@@ -88,7 +92,7 @@ def apply_scenario(
     if problems:
         raise ScenarioError("\n".join(problems))
 
-    plan = plan_units.copy()
+    plan = inputs.demand.copy()
     family = plan["sku"].map(products.set_index("sku")["family"])
     family_factor = 1 + family.map(spec.demand_pct_by_family).fillna(0.0) / 100
     plan["units"] = plan["units"] * (1 + spec.demand_pct / 100) * family_factor
@@ -99,21 +103,22 @@ def apply_scenario(
 
     price = prices.copy()
     price["unit_price"] = price["unit_price"] * (1 + spec.price_pct / 100)
-    return plan, cap, price
+    return replace(inputs, demand=plan, capacity=cap, prices=price)
 
 
 def ration_to_capacity(
     plan_units: pd.DataFrame, bill_of_resources: pd.DataFrame, capacity: pd.DataFrame
 ) -> pd.DataFrame:
-    """What can be made of the plan: the rough-cut rationing rule, proportional per resource and month.
+    """What can be made of the plan by the rough-cut rule, proportional per resource and month: the scenarios'
+    rule with ``rough_cut=True`` (the workbooks plan scenarios with the supply linear programme instead).
 
     For each resource-month where required hours exceed available hours, every SKU routed through that
     resource gets only ``available / required`` of its units that month (all its regions alike); a SKU routed
     through several short resources gets the smallest of their factors. Every resource then stays within its
     hours. The rule is transparent rather than optimal: hours a SKU cannot use because another resource
-    holds it back are not handed to other SKUs, and no margin or priority steers who is served (a later
-    linear programme will). Resource-months without a capacity row, and SKUs without a route, are not
-    constrained; a resource-month with 0 available hours and some load serves nothing.
+    holds it back are not handed to other SKUs, and no margin or priority steers who is served (the supply
+    linear programme, ``supply.plan_supply``, does). Resource-months without a capacity row, and SKUs without
+    a route, are not constrained; a resource-month with 0 available hours and some load serves nothing.
 
     Parameters
     ----------
@@ -128,7 +133,7 @@ def ration_to_capacity(
         (``units − served_units``).
     """
     review = review_capacity(required_hours(plan_units, bill_of_resources), capacity)
-    short = review["required_hours"] > review["available_hours"]  # False where available is NaN: unconstrained
+    short = hours_short(review) > 0  # False where available is NaN: unconstrained
     review["factor"] = np.where(short, review["available_hours"] / review["required_hours"].where(short, 1.0), 1.0)
     per_sku = (bill_of_resources[["sku", "resource"]].merge(review[["resource", "period", "factor"]], on="resource")
                .groupby(["sku", "period"])["factor"].min())
@@ -139,74 +144,82 @@ def ration_to_capacity(
     return out
 
 
-def _months(plan_units: pd.DataFrame, months: int | None) -> pd.DataFrame:
-    """The plan's first ``months`` months (all when ``None``)."""
+def _first_months(inputs: PlanInputs, months: int | None) -> PlanInputs:
+    """The inputs with the demand of the plan's first ``months`` months (all when ``None``)."""
     if months is None:
-        return plan_units
+        return inputs
+    plan_units = inputs.demand
     first = np.sort(plan_units["period"].unique())[:months]
-    return plan_units[plan_units["period"].isin(first)]
+    return replace(inputs, demand=plan_units[plan_units["period"].isin(first)])
 
 
-@dataclass(frozen=True)
-class SupplyOptions:
-    """Plan each scenario with the supply linear programme (``supply.plan_supply``) instead of the rough-cut
-    rule: the same model, parameters, opening stock and safety stock as the cycle's constrained plan."""
-
-    params: SupplyParams
-    opening_stock: pd.DataFrame
-    safety_stock: pd.DataFrame | None = None
-    no_stock: tuple[str, ...] = ()  # SKUs that cannot be held in stock (``supply.no_stock_skus``)
-    unconstrained_ok: bool = False  # capacity is not modelled: SKUs without a route are made as needed
-
-
-def _serve(plan_units: pd.DataFrame, bill_of_resources: pd.DataFrame, capacity: pd.DataFrame, prices: pd.DataFrame,
-           supply: SupplyOptions | None) -> tuple[pd.DataFrame, float, float]:
+def _serve(inputs: PlanInputs, rough_cut: bool) -> tuple[pd.DataFrame, float, float]:
     """Served and unmet units per SKU and month (``sku``, ``period``, ``units``, ``served_units``,
-    ``unmet_units``), overtime hours and supply cost (holding + overtime) of the plan that serves them."""
-    if supply is None:
-        return ration_to_capacity(plan_units, bill_of_resources, capacity), 0.0, 0.0
-    from sop_lib.supply import plan_supply
-
-    econ = prices_for(plan_units[["sku", "period"]].drop_duplicates(), prices)
-    lp = plan_supply(plan_units, bill_of_resources, capacity, supply.opening_stock, econ, supply.params,
-                     safety_stock=supply.safety_stock, no_stock=supply.no_stock,
-                     unconstrained_ok=supply.unconstrained_ok)
+    ``unmet_units``), overtime hours and supply cost (holding + overtime) of the plan that serves them: the
+    supply linear programme, or :func:`ration_to_capacity` with ``rough_cut`` (no overtime, no stock: 0, 0)."""
+    if rough_cut:
+        return ration_to_capacity(inputs.demand, inputs.bill_of_resources, inputs.capacity), 0.0, 0.0
+    lp = plan_supply(inputs)
     served = lp.plan.rename(columns={"demand": "units", "served": "served_units", "unmet": "unmet_units"})
     costs = lp.cost_totals
     return (served[["sku", "period", "units", "served_units", "unmet_units"]],
             float(lp.resources["overtime_hours"].sum()), costs["holding_cost"] + costs["overtime_cost"])
 
 
+def _units_and_money(served: pd.DataFrame, products: pd.DataFrame, prices: pd.DataFrame) -> dict[str, float]:
+    """Units demanded, served and unmet, and the money of the served units (and the revenue of the unmet)."""
+    keys = served[["sku", "period"]]
+    money = plan_financials(keys.assign(units=served["served_units"]), products, prices)
+    unmet = plan_financials(keys.assign(units=served["unmet_units"]), products, prices)
+    revenue, margin = float(money["revenue"].sum()), float(money["gross_margin"].sum())
+    return {
+        "demand_units": float(served["units"].sum()),
+        "served_units": float(served["served_units"].sum()),
+        "unmet_units": float(served["unmet_units"].sum()),
+        "unmet_revenue": float(unmet["revenue"].sum()),
+        "revenue": revenue,
+        "cogs": float(money["cogs"].sum()),
+        "gross_margin": margin,
+        "margin_pct": margin / revenue * 100 if revenue else float("nan"),
+    }
+
+
+def _load(review: pd.DataFrame) -> dict[str, float]:
+    """Peak and mean utilisation (resource-months with finite utilisation), resource-months over capacity and
+    hours short of a capacity review."""
+    finite = review.loc[np.isfinite(review["utilisation"]), "utilisation"]
+    return {
+        "peak_utilisation": float(finite.max()) if len(finite) else float("nan"),
+        "mean_utilisation": float(finite.mean()) if len(finite) else float("nan"),
+        "resource_months_over": float(review["over_capacity"].sum()),
+        "hours_short": float(hours_short(review).sum()),
+    }
+
+
 def evaluate_scenario(
-    plan_units: pd.DataFrame,
-    bill_of_resources: pd.DataFrame,
-    capacity: pd.DataFrame,
+    inputs: PlanInputs,
     products: pd.DataFrame,
-    prices: pd.DataFrame,
     warn_utilisation: float = 0.9,
     max_utilisation: float = 1.0,
-    supply: SupplyOptions | None = None,
+    rough_cut: bool = False,
 ) -> dict[str, float]:
     """Headline figures of one plan (already transformed by :func:`apply_scenario`) against its capacity.
 
-    With ``supply``, demand is planned by the supply linear programme (build-ahead, overtime, lost sales at
-    least cost: the cycle's constrained plan), and ``overtime_hours`` and ``supply_cost`` (holding + overtime,
-    currency) are its own; without it, demand is rationed by :func:`ration_to_capacity` (both 0). Money is
-    that of the *served* units
-    (``finance.plan_financials``: revenue = units × price, gross margin = revenue − units × cost, margin % =
-    gross margin / revenue × 100). Utilisation is that of the unconstrained demand
-    (``capacity.review_capacity``: required / available hours per resource and month), so it shows how far
-    demand overshoots capacity.
+    Demand is planned by the supply linear programme (``supply.plan_supply`` on ``inputs``: build-ahead, overtime,
+    lost sales at least cost, as the cycle's constrained plan), and ``overtime_hours`` and ``supply_cost``
+    (holding + overtime, currency) are its own; with ``rough_cut`` it is rationed by :func:`ration_to_capacity`
+    instead (both 0). Money is that of the *served* units (``finance.plan_financials`` at ``inputs.prices``:
+    revenue = units × price, gross margin = revenue − units × cost, margin % = gross margin / revenue × 100).
+    Utilisation is that of the whole demand (``capacity.review_capacity``: required / available hours per
+    resource and month), so it shows how far demand overshoots capacity.
 
     Parameters
     ----------
-    plan_units : columns ``sku``, ``region``, ``period``, ``units``.
-    bill_of_resources : columns ``sku``, ``resource``, ``hours_per_unit``.
-    capacity : columns ``resource``, ``period``, ``available_hours``.
+    inputs : the plan's inputs (``supply.PlanInputs``); ``prices`` is the ``Prices`` table.
     products : columns ``sku``, ``family``.
-    prices : columns ``sku``, ``valid_from``, ``unit_price``, ``unit_cost``.
     warn_utilisation, max_utilisation : thresholds of ``review_capacity``; a resource-month is over
         capacity above ``max_utilisation``.
+    rough_cut : serve demand by :func:`ration_to_capacity` rather than the supply linear programme.
 
     Returns
     -------
@@ -214,53 +227,31 @@ def evaluate_scenario(
         ``demand_units``, ``served_units``, ``unmet_units``, ``unmet_revenue`` (unmet units at price: revenue
         lost), ``revenue``, ``cogs``, ``gross_margin`` (of served units), ``margin_pct``, ``peak_utilisation``
         and ``mean_utilisation`` (over resource-months with finite utilisation), ``resource_months_over``
-        (count above ``max_utilisation``), ``hours_short`` (Σ required − available where demand needs more
-        hours than there are), ``overtime_hours``, ``supply_cost``.
+        (count above ``max_utilisation``), ``hours_short`` (``capacity.hours_short`` summed: hours demand
+        needs beyond those available), ``overtime_hours``, ``supply_cost``.
     """
-    rationed, overtime, supply_cost = _serve(plan_units, bill_of_resources, capacity, prices, supply)
-    keys = rationed[["sku", "period"]]
-    served = plan_financials(keys.assign(units=rationed["served_units"]), products, prices)
-    unmet = plan_financials(keys.assign(units=rationed["unmet_units"]), products, prices)
-    review = review_capacity(required_hours(plan_units, bill_of_resources), capacity, warn_utilisation,
-                             max_utilisation)
-    finite = review.loc[np.isfinite(review["utilisation"]), "utilisation"]
-    revenue, margin = float(served["revenue"].sum()), float(served["gross_margin"].sum())
-    return {
-        "demand_units": float(rationed["units"].sum()),
-        "served_units": float(rationed["served_units"].sum()),
-        "unmet_units": float(rationed["unmet_units"].sum()),
-        "unmet_revenue": float(unmet["revenue"].sum()),
-        "revenue": revenue,
-        "cogs": float(served["cogs"].sum()),
-        "gross_margin": margin,
-        "margin_pct": margin / revenue * 100 if revenue else float("nan"),
-        "peak_utilisation": float(finite.max()) if len(finite) else float("nan"),
-        "mean_utilisation": float(finite.mean()) if len(finite) else float("nan"),
-        "resource_months_over": float(review["over_capacity"].sum()),
-        "hours_short": float(hours_short(review).sum()),
-        "overtime_hours": overtime,
-        "supply_cost": supply_cost,
-    }
+    served, overtime, supply_cost = _serve(inputs, rough_cut)
+    review = review_capacity(required_hours(inputs.demand, inputs.bill_of_resources), inputs.capacity,
+                             warn_utilisation, max_utilisation)
+    return {**_units_and_money(served, products, inputs.prices), **_load(review), "overtime_hours": overtime,
+            "supply_cost": supply_cost}
 
 
 def _with_baseline(scenarios: dict[str, ScenarioSpec]) -> dict[str, ScenarioSpec]:
     if BASELINE in scenarios:
         raise ScenarioError(f"{BASELINE!r} is the consensus plan as it is and cannot be redefined; "
                             "give the scenario in params/ another name.")
-    return {BASELINE: ScenarioSpec(description=BASELINE_DESCRIPTION), **scenarios}
+    return {BASELINE: ScenarioSpec(description=BASELINE_DESCRIPTION, demand_pct=0.0, price_pct=0.0), **scenarios}
 
 
 def compare_scenarios(
-    plan_units: pd.DataFrame,
-    bill_of_resources: pd.DataFrame,
-    capacity: pd.DataFrame,
+    inputs: PlanInputs,
     products: pd.DataFrame,
-    prices: pd.DataFrame,
     scenarios: dict[str, ScenarioSpec],
     warn_utilisation: float = 0.9,
     max_utilisation: float = 1.0,
     months: int | None = None,
-    supply: SupplyOptions | None = None,
+    rough_cut: bool = False,
 ) -> pd.DataFrame:
     """One row per scenario: the baseline first, then ``scenarios`` in their order (that of params/).
 
@@ -268,11 +259,11 @@ def compare_scenarios(
 
     Parameters
     ----------
-    plan_units, bill_of_resources, capacity, products, prices : as for :func:`evaluate_scenario`.
+    inputs, products : as for :func:`evaluate_scenario`.
     scenarios : named specs (``CycleParams.scenarios``); the name ``baseline`` is reserved.
     warn_utilisation, max_utilisation : capacity thresholds (``CycleParams.capacity``).
     months : only the plan's first ``months`` months; ``None`` = all.
-    supply : plan each scenario with the supply linear programme (see :func:`evaluate_scenario`).
+    rough_cut : serve demand by :func:`ration_to_capacity` rather than the supply linear programme.
 
     Returns
     -------
@@ -286,12 +277,11 @@ def compare_scenarios(
     ScenarioError
         If a scenario names an unknown resource or family, or is called ``baseline``.
     """
-    plan = _months(plan_units, months)
+    plan = _first_months(inputs, months)
     rows = []
     for name, spec in _with_baseline(scenarios).items():
-        s_plan, s_cap, s_prices = apply_scenario(plan, capacity, prices, products, spec, name=name)
-        metrics = evaluate_scenario(s_plan, bill_of_resources, s_cap, products, s_prices, warn_utilisation,
-                                    max_utilisation, supply)
+        metrics = evaluate_scenario(apply_scenario(plan, products, spec, name=name), products, warn_utilisation,
+                                    max_utilisation, rough_cut)
         rows.append({"scenario": name, "description": spec.description, **metrics})
     out = pd.DataFrame(rows)
     out["resource_months_over"] = out["resource_months_over"].astype(int)
@@ -303,17 +293,15 @@ def compare_scenarios(
 
 
 def scenario_utilisation(
-    plan_units: pd.DataFrame,
-    bill_of_resources: pd.DataFrame,
-    capacity: pd.DataFrame,
+    inputs: PlanInputs,
     products: pd.DataFrame,
-    prices: pd.DataFrame,
     scenarios: dict[str, ScenarioSpec],
     warn_utilisation: float = 0.9,
     max_utilisation: float = 1.0,
     months: int | None = None,
 ) -> pd.DataFrame:
-    """Per scenario (baseline first) and resource: utilisation of the unconstrained demand.
+    """Per scenario (baseline first) and resource: utilisation of the scenario's whole demand (the rough cut,
+    before any planning).
 
     Parameters are those of :func:`compare_scenarios`.
 
@@ -323,11 +311,12 @@ def scenario_utilisation(
         ``scenario``, ``resource``, ``peak_utilisation``, ``peak_month``, ``months_over`` (months above
         ``max_utilisation``), ``hours_short``, ``mean_utilisation`` (``capacity.capacity_summary`` per scenario).
     """
-    plan = _months(plan_units, months)
+    plan = _first_months(inputs, months)
     parts = []
     for name, spec in _with_baseline(scenarios).items():
-        s_plan, s_cap, _ = apply_scenario(plan, capacity, prices, products, spec, name=name)
-        review = review_capacity(required_hours(s_plan, bill_of_resources), s_cap, warn_utilisation, max_utilisation)
+        s = apply_scenario(plan, products, spec, name=name)
+        review = review_capacity(required_hours(s.demand, s.bill_of_resources), s.capacity, warn_utilisation,
+                                 max_utilisation)
         summary = capacity_summary(review).rename(columns={"months_over_capacity": "months_over"})
         if len(summary):
             parts.append(summary.assign(scenario=name))

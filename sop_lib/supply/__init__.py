@@ -1,11 +1,13 @@
 """Supply review: the constrained supply plan (a linear programme), demand at risk, the inventory projection.
 
-Rough-cut capacity (``capacity.review_capacity``) shows the load the demand plan *would* need, and the
-scenarios ration it proportionally (``scenarios.ration_to_capacity``); :func:`plan_supply` decides instead
-what to make month by month so that the least money is lost: it may build stock ahead of a short month, work
-overtime or, where neither pays, lose the sales with the least margin per hour. :func:`demand_at_risk` prices
-that fix; :func:`compare_views` sets the unconstrained and constrained loads side by side;
-:func:`safety_stock` and :func:`project_inventory` follow the stock the plan leaves. Pure functions.
+Rough-cut capacity (``capacity.review_capacity``) shows the load the demand plan *would* need;
+:func:`plan_supply` decides what to make month by month so that the least money is lost: it may build stock
+ahead of a short month, work overtime or, where neither pays, lose the sales with the least margin per hour.
+Its inputs are one value, :class:`PlanInputs` (demand, bill of resources, capacity, prices, opening stock,
+supply parameters, safety stock, no-stock SKUs), which :func:`demand_at_risk` and the scenarios
+(``finance.scenarios``, each scenario planned by this same programme) take too. :func:`demand_at_risk` prices
+the fix; :func:`compare_views` sets the unconstrained and constrained loads side by side; :func:`safety_stock`
+and :func:`project_inventory` follow the stock the plan leaves. Pure functions.
 
 The linear programme (SKU s, month t, resource r), solved by HiGHS::
 
@@ -30,14 +32,14 @@ Resource-months without a capacity row do not constrain production (their load i
 demand and no route is an error unless ``unconstrained_ok``.
 """
 
-from sop_lib.supply.inputs import SupplyError, no_stock_skus
+from sop_lib.supply.inputs import PlanInputs, SupplyError, no_stock_skus
 from sop_lib.supply.model import MIN_MARGIN_SHARE, TIE_BREAK_HOLDING
 from sop_lib.supply.plan import SupplyPlan, compare_views, plan_supply, views_by_resource
 from sop_lib.supply.risk import DemandAtRisk, built_ahead_units, demand_at_risk
 from sop_lib.supply.safety_stock import forecast_errors, project_inventory, safety_stock
 
 __all__ = [
-    "MIN_MARGIN_SHARE", "TIE_BREAK_HOLDING", "DemandAtRisk", "SupplyError", "SupplyPlan", "built_ahead_units",
-    "compare_views", "demand_at_risk", "forecast_errors", "no_stock_skus", "plan_supply", "project_inventory",
-    "safety_stock", "views_by_resource",
+    "MIN_MARGIN_SHARE", "TIE_BREAK_HOLDING", "DemandAtRisk", "PlanInputs", "SupplyError", "SupplyPlan",
+    "built_ahead_units", "compare_views", "demand_at_risk", "forecast_errors", "no_stock_skus", "plan_supply",
+    "project_inventory", "safety_stock", "views_by_resource",
 ]

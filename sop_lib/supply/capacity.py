@@ -27,7 +27,7 @@ def required_hours(plan_units: pd.DataFrame, bill_of_resources: pd.DataFrame) ->
 def review_capacity(
     required: pd.DataFrame, capacity: pd.DataFrame, warn_utilisation: float = 0.9, max_utilisation: float = 1.0
 ) -> pd.DataFrame:
-    """Utilisation = required / available hours per resource and month (primer), with a status.
+    """Utilisation = required / available hours per resource and month (docs/formulas.md), with a status.
 
     Months without available hours for a resource that has load are reported with ``available_hours`` NaN
     and status ``no capacity data`` rather than guessed.

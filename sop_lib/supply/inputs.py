@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from sop_lib.core.errors import SopError
 from sop_lib.data.params import SupplyParams
+from sop_lib.data.prices import prices_for
 
 
 class SupplyError(SopError):
@@ -18,9 +19,65 @@ class SupplyError(SopError):
     exit_code = 2
 
 
+def _no_opening_stock() -> pd.DataFrame:
+    return pd.DataFrame({"sku": pd.Series(dtype=str), "on_hand": pd.Series(dtype=float)})
+
+
+def _default_params() -> SupplyParams:
+    return SupplyParams.model_validate({})  # the defaults of params/ (``SupplyParams()``)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanInputs:
+    """What a supply plan is made of: the one value :func:`~sop_lib.supply.plan_supply`,
+    :func:`~sop_lib.supply.demand_at_risk` and the scenarios (``finance.scenarios``) take.
+
+    Attributes
+    ----------
+    demand : ``sku``, ``period`` (first of the month), ``units``; other keys (``region``) are summed over. The
+        plan covers every month from the first to the last.
+    bill_of_resources : ``sku``, ``resource``, ``hours_per_unit``.
+    capacity : ``resource``, ``period``, ``available_hours``.
+    prices : the ``Prices`` table (``sku``, ``valid_from``, ``unit_price``, ``unit_cost``), whose price in force
+        in each month of ``demand`` is used (``data.prices.prices_for``); or unit economics already by month
+        (``sku``, ``period``, ``unit_price``, ``unit_cost``) or, without ``period``, one price per SKU. The
+        scenarios need the ``Prices`` table (they change its ``unit_price``).
+    opening_stock : ``sku``, ``on_hand`` at the start of the first month (the ``Inventory`` table); a SKU without
+        a row has none. Default: no opening stock.
+    params : holding cost, build-ahead, overtime per resource (``max_hours``, ``cost_per_hour``), time limit.
+    safety_stock : ``sku``, ``safety_stock`` (``supply.safety_stock``'s output): stock the plan aims to hold at
+        every month's end, a soft target (``params.safety_stock_weight``). None: no target.
+    no_stock : SKUs that cannot be held in stock (services, fresh lines; :func:`no_stock_skus`): each month's
+        production serves that month, after any opening stock; no build-ahead and no safety stock.
+    unconstrained_ok : plan SKUs with demand but no route as if capacity were unlimited (the plan lists them in
+        ``unconstrained``) instead of raising; e.g. when the data does not model capacity.
+    """
+
+    demand: pd.DataFrame
+    bill_of_resources: pd.DataFrame
+    capacity: pd.DataFrame
+    prices: pd.DataFrame
+    opening_stock: pd.DataFrame = field(default_factory=_no_opening_stock)
+    params: SupplyParams = field(default_factory=_default_params)
+    safety_stock: pd.DataFrame | None = None
+    no_stock: tuple[str, ...] = ()
+    unconstrained_ok: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "no_stock", tuple(self.no_stock))  # a list given is kept as a tuple
+
+    def unit_economics(self) -> pd.DataFrame:
+        """``prices`` as the plan reads them: the price list's price in force in each SKU-month of the demand,
+        or the unit economics as given."""
+        if "valid_from" in self.prices.columns:
+            return prices_for(self.demand[["sku", "period"]].drop_duplicates(), self.prices)
+        return self.prices
+
+
 @dataclass(frozen=True)
-class Inputs:
-    """The inputs as arrays: SKUs × months, resources × months, the routes."""
+class PlanArrays:
+    """:class:`PlanInputs` checked and laid out for the linear programme: SKUs × months, resources × months,
+    the routes (:func:`prepare_inputs`)."""
 
     skus: np.ndarray
     months: pd.DatetimeIndex
@@ -99,17 +156,7 @@ def _values_without_money(
     return price, cost, False
 
 
-def prepare_inputs(
-    demand: pd.DataFrame,
-    bill_of_resources: pd.DataFrame,
-    capacity: pd.DataFrame,
-    opening_stock: pd.DataFrame,
-    unit_economics: pd.DataFrame,
-    params: SupplyParams,
-    unconstrained_ok: bool,
-    safety_stock: pd.DataFrame | None = None,
-    no_stock: Collection[str] = (),
-) -> Inputs:
+def prepare_inputs(inputs: PlanInputs) -> PlanArrays:
     """Check the inputs of ``plan_supply`` and turn them into arrays.
 
     The months are every month from the first to the last of ``demand`` (a month missing in between has no
@@ -125,16 +172,17 @@ def prepare_inputs(
         overtime for a resource neither the bill of resources nor the capacity table knows, SKUs without a
         price or cost (or a negative one), negative opening stock.
     """
-    if demand.empty:
+    if inputs.demand.empty:
         raise SupplyError("There is no demand to plan: the demand table has no rows.")
-    dem = _frame(demand, "units", ["sku", "period"])
+    params = inputs.params
+    dem = _frame(inputs.demand, "units", ["sku", "period"])
     months = _months(dem["period"])
     skus = np.sort(dem["sku"].unique())
-    cap, bor, unrouted, problems = _routes_and_hours(dem, bill_of_resources, capacity, months, params,
-                                                     unconstrained_ok)
+    cap, bor, unrouted, problems = _routes_and_hours(dem, inputs.bill_of_resources, inputs.capacity, months,
+                                                     params, inputs.unconstrained_ok)
     hours = bor.groupby("sku")["hours_per_unit"].sum().reindex(skus).fillna(0.0)
-    price, cost, in_units = _economics(unit_economics, skus, months, hours, params, problems)
-    stock, safety, stockable = _stock(opening_stock, safety_stock, skus, no_stock, problems)
+    price, cost, in_units = _economics(inputs.unit_economics(), skus, months, hours, params, problems)
+    stock, safety, stockable = _stock(inputs.opening_stock, inputs.safety_stock, skus, inputs.no_stock, problems)
     if problems:
         raise SupplyError("The supply plan cannot be made:\n- " + "\n- ".join(problems))
 
@@ -145,7 +193,7 @@ def prepare_inputs(
     available[rows, cols] = cap["available_hours"].to_numpy(dtype=float)
     sku_index = {s: i for i, s in enumerate(skus)}
     over = [params.overtime.get(r) for r in resources]
-    return Inputs(
+    return PlanArrays(
         skus=skus, months=months, resources=resources,
         demand=np.nan_to_num(_grid(dem, "units", skus, months)), opening=stock.fillna(0.0).to_numpy(dtype=float),
         price=price, cost=cost,
@@ -211,8 +259,8 @@ def _economics(
     price, cost, in_units = _values_without_money(price, cost, hours, params)
     missing = [str(s) for s, row in zip(skus, np.isnan(price) | np.isnan(cost), strict=True) if row.any()]
     if missing:
-        problems.append(f"No unit price or cost for SKU(s) {_listed(missing)}: add them to the unit economics "
-                        "(data.prices.prices_for on the demand's SKUs and months).")
+        problems.append(f"No unit price or cost for SKU(s) {_listed(missing)}: add them to the price list (or "
+                        "the unit economics given as the plan's prices).")
     negative = [str(s) for s, row in zip(skus, (price < 0) | (cost < 0), strict=True) if row.any()]
     if negative:
         problems.append(f"Unit price and cost cannot be negative; they are for SKU(s) {_listed(negative)}.")

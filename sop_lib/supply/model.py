@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from sop_lib.data.params import SupplyParams
-from sop_lib.supply.inputs import Inputs
+from sop_lib.supply.inputs import PlanArrays
 
 #: A lost sale costs at least this share of the unit price, even where price ≤ cost.
 MIN_MARGIN_SHARE = 0.01
@@ -71,36 +71,44 @@ def stock_first(opening: np.ndarray, demand: np.ndarray) -> np.ndarray:
     return np.maximum(opening[:, None] - np.cumsum(demand, axis=1), 0.0)
 
 
-def build_model(inp: Inputs, params: SupplyParams) -> Model:
-    """The linear programme of ``inp`` (formulation: the package docstring), without loops over variables."""
+def _balance(inp: PlanArrays, n_var: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The balance of each cell (s, t): x + u − I[t] + I[t−1] = d; the opening stock moves to the right-hand
+    side at t = 0. Variables x, I, u are the first three blocks of S·T."""
     n_s, n_t = inp.demand.shape
     st = n_s * n_t
     cell = np.arange(st)  # (s, t) within a block of S·T variables
     later = cell.reshape(n_s, n_t)[:, 1:].ravel()  # cells with a month before them
-    x0, i0, u0, o0 = 0, st, 2 * st, 3 * st
-    cap_res, cap_month = np.nonzero(~np.isnan(inp.available))
-    n_k = len(cap_res)
-    n_var = o0 + n_k
     ones = np.ones(st)
-
-    # balance of cell (s, t): x + u − I[t] + I[t−1] = d; the opening stock moves to the right-hand side at t = 0
-    a_eq = _sparse([(cell, x0 + cell, ones), (cell, u0 + cell, ones), (cell, i0 + cell, -ones),
-                    (later, i0 + later - 1, np.ones(len(later)))], (st, n_var))
+    a_eq = _sparse([(cell, cell, ones), (cell, 2 * st + cell, ones), (cell, st + cell, -ones),
+                    (later, st + later - 1, np.ones(len(later)))], (st, n_var))
     b_eq = inp.demand.copy()
     b_eq[:, 0] -= inp.opening
+    return a_eq, b_eq.ravel()
 
-    # capacity row k of (r, t): Σ_s h[s,r]·x[s,t] − o_k ≤ available[r,t]; routes × months, route-major
+
+def _capacity_rows(
+    inp: PlanArrays, cap_res: np.ndarray, cap_month: np.ndarray, o0: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Capacity row k of (r, t): Σ_s h[s,r]·x[s,t] − o_k ≤ available[r,t], as sparse triplets (routes × months,
+    route-major); the overtime variables o start at ``o0``."""
+    n_t, n_k = inp.demand.shape[1], len(cap_res)
     row_of = np.full(inp.available.shape, -1)
     row_of[cap_res, cap_month] = np.arange(n_k)
     k = row_of[inp.route_res].ravel()
     route = np.repeat(np.arange(len(inp.route_sku)), n_t)[k >= 0]
     month = np.tile(np.arange(n_t), len(inp.route_sku))[k >= 0]
-    blocks = [(k[k >= 0], x0 + inp.route_sku[route] * n_t + month, inp.route_hours[route]),
-              (np.arange(n_k), o0 + np.arange(n_k), -np.ones(n_k))]
-    inv_lb, inv_ub = np.zeros(st), np.full(st, np.inf)
-    drained = stock_first(inp.opening, inp.demand)  # the opening stock used first, nothing added to it
+    return [(k[k >= 0], inp.route_sku[route] * n_t + month, inp.route_hours[route]),
+            (np.arange(n_k), o0 + np.arange(n_k), -np.ones(n_k))]
+
+
+def _stock_bounds(inp: PlanArrays, params: SupplyParams) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the closing stock I (S·T): build-ahead off, the shelf life
+    (``max_build_ahead_months``), and the SKUs that cannot be held in stock."""
+    n_s, n_t = inp.demand.shape
+    inv_lb, inv_ub = np.zeros(n_s * n_t), np.full(n_s * n_t, np.inf)
+    drained = stock_first(inp.opening, inp.demand).ravel()  # the opening stock used first, nothing added to it
     if not params.build_ahead:  # the stock is what is left of the opening stock, used first: nothing built ahead
-        inv_lb = inv_ub = drained.ravel()
+        inv_lb = inv_ub = drained
     elif params.max_build_ahead_months is not None:
         # shelf life: a month's closing stock covers at most the next k months' demand (+ the safety stock aimed
         # at); opening stock beyond that is not destroyed, so the bound never falls below what is left of it
@@ -108,12 +116,21 @@ def build_model(inp: Inputs, params: SupplyParams) -> Model:
         ahead = np.cumsum(np.pad(inp.demand, ((0, 0), (0, k))), axis=1)
         cover = ahead[:, k:k + n_t] - np.cumsum(inp.demand, axis=1)
         target = inp.safety[:, None] if params.safety_stock_weight > 0 else 0.0
-        inv_ub = np.maximum(cover + target, stock_first(inp.opening, inp.demand)).ravel()
-
+        inv_ub = np.maximum(cover + target, drained.reshape(n_s, n_t)).ravel()
     if not inp.stockable.all():  # a service or a fresh line is made in the month it is sold: no stock of its own
         fixed = np.repeat(~inp.stockable, n_t)
-        inv_lb = np.where(fixed, drained.ravel(), inv_lb)
-        inv_ub = np.where(fixed, drained.ravel(), inv_ub)
+        inv_lb = np.where(fixed, drained, inv_lb)
+        inv_ub = np.where(fixed, drained, inv_ub)
+    return inv_lb, inv_ub
+
+
+def build_model(inp: PlanArrays, params: SupplyParams) -> Model:
+    """The linear programme of ``inp`` (formulation: the package docstring), without loops over variables."""
+    n_s, n_t = inp.demand.shape
+    st = n_s * n_t
+    i0, o0 = st, 3 * st  # x from 0, I from i0, u from 2·st, o from o0, then b
+    cap_res, cap_month = np.nonzero(~np.isnan(inp.available))
+    n_k = len(cap_res)
     margin = np.maximum(inp.price - inp.cost, MIN_MARGIN_SHARE * inp.price)
     holding = inp.cost * params.holding_cost_pct_per_year / 100 / 12
 
@@ -123,16 +140,17 @@ def build_model(inp: Inputs, params: SupplyParams) -> Model:
     cells = np.nonzero(safety > 0)[0]
     n_b = len(cells)
     b0 = o0 + n_k
-    n_var += n_b
     rows = n_k + np.arange(n_b)
-    blocks += [(rows, i0 + cells, -np.ones(n_b)), (rows, b0 + np.arange(n_b), -np.ones(n_b))]
+    blocks = [*_capacity_rows(inp, cap_res, cap_month, o0),
+              (rows, i0 + cells, -np.ones(n_b)), (rows, b0 + np.arange(n_b), -np.ones(n_b))]
+    a_eq, b_eq = _balance(inp, b0 + n_b)
+    inv_lb, inv_ub = _stock_bounds(inp, params)
     c = np.concatenate([np.zeros(st), np.maximum(holding, TIE_BREAK_HOLDING).ravel(), margin.ravel(),
                         inp.overtime_cost[cap_res], params.safety_stock_weight * margin.ravel()[cells]])
     lb = np.concatenate([np.zeros(st), inv_lb, np.zeros(st + n_k + n_b)])
     ub = np.concatenate([np.full(st, np.inf), inv_ub, inp.demand.ravel(), inp.overtime_max[cap_res], safety[cells]])
-    a_eq = sp.csr_matrix((a_eq.data, a_eq.indices, a_eq.indptr), shape=(st, n_var))
     b_ub = np.concatenate([inp.available[cap_res, cap_month], -safety[cells]])
-    return Model(c=c, lb=lb, ub=ub, a_eq=a_eq, b_eq=b_eq.ravel(), a_ub=_sparse(blocks, (n_k + n_b, n_var)),
+    return Model(c=c, lb=lb, ub=ub, a_eq=a_eq, b_eq=b_eq, a_ub=_sparse(blocks, (n_k + n_b, b0 + n_b)),
                  b_ub=b_ub, cap_res=cap_res, cap_month=cap_month, lost_margin=margin, holding=holding,
                  safety_cells=cells)
 

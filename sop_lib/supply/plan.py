@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sop_lib.data.params import SupplyParams
-from sop_lib.supply.inputs import Inputs, SupplyError, prepare_inputs
-from sop_lib.supply.model import Model, Solution, build_model, solve
+from sop_lib.supply.inputs import PlanArrays, PlanInputs, SupplyError, prepare_inputs
+from sop_lib.supply.model import Model, build_model, solve
 
 _TOL = 1e-7  # solver values below this (relative to the demand, or 1) are zero: the solver's own tolerance
 NO_ROUTE = "(no route)"
@@ -76,7 +75,7 @@ def _clean(v: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
     return np.where(np.abs(v) <= _TOL * np.maximum(scale, 1.0), 0.0, v)
 
 
-def _stock_flow(inp: Inputs, x: np.ndarray, served: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _stock_flow(inp: PlanArrays, x: np.ndarray, served: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Opening and closing stock by the balance itself, month by month, so that it holds to the last bit.
 
     Where a solver residue would leave the stock a hair below zero, the hair is made (added to ``x``) instead.
@@ -94,7 +93,7 @@ def _stock_flow(inp: Inputs, x: np.ndarray, served: np.ndarray) -> tuple[np.ndar
 
 
 def _resources(
-    inp: Inputs, model: Model, sol: Solution, x: np.ndarray
+    inp: PlanArrays, model: Model, duals: np.ndarray, x: np.ndarray
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """The ``resources`` and ``unconstrained`` frames of :class:`SupplyPlan`, and overtime (resources × months)."""
     n_r, n_t = inp.available.shape
@@ -106,7 +105,7 @@ def _resources(
     # the overtime the plan needs (the solver's own may be any amount when overtime costs nothing)
     over = np.clip(_clean(need - np.where(has_row, available, np.inf), need), 0.0, inp.overtime_max[:, None])
     shadow = np.zeros((n_r, n_t))
-    shadow[model.cap_res, model.cap_month] = np.maximum(-_clean(sol.capacity_duals, 1.0), 0.0)
+    shadow[model.cap_res, model.cap_month] = np.maximum(-_clean(duals, 1.0), 0.0)
     at_limit = np.nan_to_num(available) + over - need <= 1e-6 * np.maximum(np.nan_to_num(available), 1.0)
     binding = has_row & at_limit & ((need > 0) | (shadow > 0))
     r, t = np.nonzero(has_row | (need > 0))
@@ -129,13 +128,13 @@ def _resources(
     return resources, free, over
 
 
-def _result(inp: Inputs, model: Model, sol: Solution) -> dict[str, pd.DataFrame]:
-    """The frames of :class:`SupplyPlan` from the solution."""
+def _result(inp: PlanArrays, model: Model, values: np.ndarray, duals: np.ndarray) -> dict[str, pd.DataFrame]:
+    """The frames of :class:`SupplyPlan` from the solution: its variables and the capacity rows' duals."""
     n_s, n_t = inp.demand.shape
     st = n_s * n_t
     d = inp.demand
-    x = np.maximum(_clean(sol.values[:st].reshape(n_s, n_t), d), 0.0)
-    u = np.clip(_clean(sol.values[2 * st:3 * st].reshape(n_s, n_t), d), 0.0, d)
+    x = np.maximum(_clean(values[:st].reshape(n_s, n_t), d), 0.0)
+    u = np.clip(_clean(values[2 * st:3 * st].reshape(n_s, n_t), d), 0.0, d)
     served = d - u
     opening, closing = _stock_flow(inp, x, served)
     keys = {"sku": np.repeat(inp.skus, n_t), "period": np.tile(inp.months, n_s)}
@@ -145,7 +144,7 @@ def _result(inp: Inputs, model: Model, sol: Solution) -> dict[str, pd.DataFrame]
     lost = u * model.lost_margin
     unmet = pd.DataFrame(keys | {"units": u.ravel(), "lost_revenue": (u * inp.price).ravel(),
                                  "lost_margin": lost.ravel()})
-    resources, free, over = _resources(inp, model, sol, x)
+    resources, free, over = _resources(inp, model, duals, x)
     costs = pd.DataFrame({"period": inp.months, "lost_margin": lost.sum(axis=0),
                           "holding_cost": (closing * model.holding).sum(axis=0),
                           "overtime_cost": (over * inp.overtime_cost[:, None]).sum(axis=0)})
@@ -157,17 +156,25 @@ def _result(inp: Inputs, model: Model, sol: Solution) -> dict[str, pd.DataFrame]
             "costs": costs, "unconstrained": free}
 
 
-def plan_supply(
-    demand: pd.DataFrame,
-    bill_of_resources: pd.DataFrame,
-    capacity: pd.DataFrame,
-    opening_stock: pd.DataFrame,
-    unit_economics: pd.DataFrame,
-    params: SupplyParams,
-    unconstrained_ok: bool = False,
-    safety_stock: pd.DataFrame | None = None,
-    no_stock: Collection[str] = (),
-) -> SupplyPlan:
+def _optimum(model: Model, params: SupplyParams) -> tuple[np.ndarray, np.ndarray, float]:
+    """HiGHS's optimal variables, the duals of the capacity rows and the seconds it took.
+
+    Raises
+    ------
+    SupplyError
+        When HiGHS does not reach the optimum (e.g. it hit ``params.solver_time_limit_s``).
+    """
+    t0 = time.perf_counter()
+    sol = solve(model, params.solver_time_limit_s)
+    seconds = time.perf_counter() - t0
+    if not sol.optimal or sol.values is None or sol.capacity_duals is None:
+        raise SupplyError(f"The solver did not find the optimal supply plan (status: {sol.status}) after "
+                          f"{seconds:.1f} s. If it ran out of time, raise supply.solver_time_limit_s in params/ "
+                          f"(now {params.solver_time_limit_s:g} s) or plan fewer SKUs or months.")
+    return sol.values, sol.capacity_duals, seconds
+
+
+def plan_supply(inputs: PlanInputs) -> SupplyPlan:
     """The least-cost production plan within the capacity: the linear programme of ``sop_lib.supply``.
 
     Each month, per SKU, it decides production, closing stock and unmet (lost) demand, and per resource the
@@ -178,22 +185,11 @@ def plan_supply(
 
     Parameters
     ----------
-    demand : ``sku``, ``period`` (first of the month), ``units``; other keys (``region``) are summed over. The
-        plan covers every month from the first to the last.
-    bill_of_resources : ``sku``, ``resource``, ``hours_per_unit``.
-    capacity : ``resource``, ``period``, ``available_hours``.
-    opening_stock : ``sku``, ``on_hand`` at the start of the first month; a SKU without a row has none.
-    unit_economics : ``sku``, ``period``, ``unit_price``, ``unit_cost`` in force each month (e.g.
-        ``data.prices.prices_for(demand[["sku", "period"]], prices)``); without ``period``, one price per SKU.
-    params : holding cost, build-ahead, overtime per resource (``max_hours``, ``cost_per_hour``), time limit.
-    unconstrained_ok : plan SKUs with demand but no route as if capacity were unlimited (listed in
-        ``unconstrained``) instead of raising.
-    safety_stock : ``sku``, ``safety_stock`` (:func:`safety_stock`'s output): stock the plan aims to hold at every
-        month's end, a soft target: each unit-month below it costs ``params.safety_stock_weight`` × the unit's
-        margin in the objective (not in the reported costs), so hours go to safety stock only when no sale is
-        lost for it. None: no target.
-    no_stock : SKUs that cannot be held in stock (services, fresh lines; :func:`no_stock_skus`): each month's
-        production serves that month, after any opening stock; no build-ahead and no safety stock.
+    inputs : demand, bill of resources, capacity, prices, opening stock, supply parameters, safety stock (a
+        soft target: each unit-month below it costs ``params.safety_stock_weight`` × the unit's margin in the
+        objective, not in the reported costs, so hours go to safety stock only when no sale is lost for it),
+        the SKUs that cannot be held in stock and whether SKUs without a route may be planned unconstrained;
+        each described in :class:`PlanInputs`.
 
     Returns
     -------
@@ -207,19 +203,13 @@ def plan_supply(
         SKUs with demand and no route, overtime for an unknown resource, missing prices, …) or when HiGHS does
         not reach the optimum (e.g. it hit ``params.solver_time_limit_s``); exit code 2.
     """
-    inp = prepare_inputs(demand, bill_of_resources, capacity, opening_stock, unit_economics, params,
-                         unconstrained_ok, safety_stock, no_stock)
+    inp = prepare_inputs(inputs)
     t0 = time.perf_counter()
-    model = build_model(inp, params)
-    t1 = time.perf_counter()
-    sol = solve(model, params.solver_time_limit_s)
-    t2 = time.perf_counter()
-    if not sol.optimal:
-        raise SupplyError(f"The solver did not find the optimal supply plan (status: {sol.status}) after "
-                          f"{t2 - t1:.1f} s. If it ran out of time, raise supply.solver_time_limit_s in params/ "
-                          f"(now {params.solver_time_limit_s:g} s) or plan fewer SKUs or months.")
-    return SupplyPlan(**_result(inp, model, sol), status="optimal", build_seconds=t1 - t0, solve_seconds=t2 - t1,
-                      n_variables=model.n_variables, n_constraints=model.n_constraints,
+    model = build_model(inp, inputs.params)
+    built = time.perf_counter() - t0
+    values, duals, solved = _optimum(model, inputs.params)
+    return SupplyPlan(**_result(inp, model, values, duals), status="optimal", build_seconds=built,
+                      solve_seconds=solved, n_variables=model.n_variables, n_constraints=model.n_constraints,
                       valued_in_units=inp.valued_in_units)
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from sop_lib.data.params import SupplyParams
+from sop_lib.supply.inputs import PlanInputs
 from sop_lib.supply.plan import SupplyPlan, plan_supply
 
 
@@ -72,24 +71,17 @@ class DemandAtRisk:
                 f"build-ahead {self.build_ahead_units:,.0f} units), leaving {left}.")
 
 
-def demand_at_risk(
-    demand: pd.DataFrame,
-    bill_of_resources: pd.DataFrame,
-    capacity: pd.DataFrame,
-    opening_stock: pd.DataFrame,
-    unit_economics: pd.DataFrame,
-    params: SupplyParams,
-    unconstrained_ok: bool = False,
-    safety_stock: pd.DataFrame | None = None,
-    no_stock: Collection[str] = (),
-) -> DemandAtRisk:
+def demand_at_risk(inputs: PlanInputs) -> DemandAtRisk:
     """Plan the demand twice: with the available hours alone, then with the parameters' overtime and build-ahead.
 
     Demand the first plan cannot serve is *at risk*; the second plan is the least-cost fix. Its cost is the
     overtime it works plus the holding cost it adds (holding of the second plan − holding of the first); what
     it leaves unmet costs less to lose than to fix, or cannot be fixed.
 
-    Parameters are those of :func:`plan_supply`.
+    Parameters
+    ----------
+    inputs : as for :func:`plan_supply`; the first plan takes them without ``params.overtime`` and with
+        ``params.build_ahead`` off.
 
     Returns
     -------
@@ -101,11 +93,9 @@ def demand_at_risk(
     SupplyError
         As :func:`plan_supply`.
     """
-    inputs = (demand, bill_of_resources, capacity, opening_stock, unit_economics)
-    alone = plan_supply(*inputs, params.model_copy(update={"overtime": {}, "build_ahead": False}),
-                        unconstrained_ok=unconstrained_ok, safety_stock=safety_stock, no_stock=no_stock)
-    fixed = plan_supply(*inputs, params, unconstrained_ok=unconstrained_ok, safety_stock=safety_stock,
-                        no_stock=no_stock)
+    hours_alone = inputs.params.model_copy(update={"overtime": {}, "build_ahead": False})
+    alone = plan_supply(replace(inputs, params=hours_alone))
+    fixed = plan_supply(inputs)
     a, f = alone.cost_totals, fixed.cost_totals
     extra_holding = f["holding_cost"] - a["holding_cost"]
     return DemandAtRisk(

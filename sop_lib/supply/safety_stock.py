@@ -24,7 +24,7 @@ def forecast_errors(backtest: pd.DataFrame) -> pd.DataFrame:
 
 
 def safety_stock(errors: pd.DataFrame, service_level: float, lead_time_months: float) -> pd.DataFrame:
-    """Safety stock per SKU = z(service level) × σ(forecast error) × √(lead time in months) (primer).
+    """Safety stock per SKU = z(service level) × σ(forecast error) × √(lead time in months) (docs/formulas.md).
 
     σ is the sample standard deviation (n − 1) of the SKU's errors: the spread of the forecast's misses, not
     their bias (a biased forecast is a demand-review matter, not a stock one). z is the standard normal
@@ -68,7 +68,7 @@ def project_inventory(
 
     - ``opening + production − served = closing`` every month, and ``opening`` is the month before's
       ``closing`` (the plan's own balance, carried over unchanged);
-    - days of supply = closing / (next month's demand per day) (primer); the last month uses its own demand.
+    - days of supply = closing / (next month's demand per day) (docs/formulas.md); the last month uses its own demand.
       Demand per day is the month's demand / its calendar days (``days_in_month``) or / 30. With no demand
       that month it is ``inf`` when there is stock and NaN when there is none;
     - ``below_safety``: closing < safety stock (beyond a relative 1e-6, the solver's rounding);

@@ -1,8 +1,9 @@
 """What-if panel: sliders for demand, price and capacity that re-run :func:`sop_lib.finance.scenarios.compare_scenarios`.
 
 The panel computes nothing of its own: each slider change builds a ``ScenarioSpec`` named ``what-if`` and
-compares it with the baseline through the same functions as the workbooks, so its figures are those the
-scenario table of the pack would show for the same spec.
+compares it with the baseline through the same functions as the workbooks (each planned by the supply linear
+programme on the same ``supply.PlanInputs``), so its figures are those the scenario table of the pack would show
+for the same spec.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import ipywidgets as widgets
 import pandas as pd
 
 from sop_lib.data.params import ScenarioSpec
-from sop_lib.finance.scenarios import SupplyOptions, compare_scenarios
+from sop_lib.finance.scenarios import compare_scenarios
 from sop_lib.report import show_table
+from sop_lib.supply import PlanInputs
 
 WHAT_IF = "what-if"
 SHOWN = ["scenario", "description", "revenue", "gross_margin", "margin_pct", "unmet_units", "unmet_revenue",
@@ -41,28 +43,28 @@ class WhatIfPanel:
     capacity : one slider per resource, % change of its available hours (−50…+50).
     table : ``ipywidgets.HTML`` holding the comparison table.
     result : the latest ``compare_scenarios`` frame: the baseline and ``what-if`` rows.
+    inputs, products, warn_utilisation, max_utilisation, months, rough_cut : what it compares on
+        (:func:`what_if_panel`).
     """
 
     def __init__(
         self,
-        plan_units: pd.DataFrame,
-        bill_of_resources: pd.DataFrame,
-        capacity: pd.DataFrame,
+        inputs: PlanInputs,
         products: pd.DataFrame,
-        prices: pd.DataFrame,
         currency: str = "EUR",
         warn_utilisation: float = 0.9,
         max_utilisation: float = 1.0,
         months: int | None = None,
-        supply: SupplyOptions | None = None,
+        rough_cut: bool = False,
     ) -> None:
-        self._inputs = (plan_units, bill_of_resources, capacity, products, prices)
-        self._settings = {"warn_utilisation": warn_utilisation, "max_utilisation": max_utilisation, "months": months,
-                          "supply": supply}
+        self.inputs, self.products = inputs, products
+        self.warn_utilisation, self.max_utilisation = warn_utilisation, max_utilisation
+        self.months, self.rough_cut = months, rough_cut
         self.currency = currency
         self.demand_pct = _slider("Demand %", -30, 30)
         self.price_pct = _slider("Price %", -20, 20)
-        self.capacity = {res: _slider(f"{res} hours %", -50, 50) for res in sorted(capacity["resource"].unique())}
+        self.capacity = {res: _slider(f"{res} hours %", -50, 50)
+                         for res in sorted(inputs.capacity["resource"].unique())}
         self.reset_button = widgets.Button(description="Reset to baseline", icon="undo",
                                            layout=widgets.Layout(width="auto"))
         self.table = widgets.HTML()
@@ -71,8 +73,8 @@ class WhatIfPanel:
             slider.observe(self._on_change, names="value")
         self.reset_button.on_click(lambda _button: self.reset())
         scope = f"first {months} months of the plan" if months else "all months of the plan"
-        rule = ("planned by the supply linear programme (build-ahead, overtime, lost sales at least cost)" if supply
-                else "rationed by the rough-cut rule")
+        rule = ("rationed by the rough-cut rule" if rough_cut
+                else "planned by the supply linear programme (build-ahead, overtime, lost sales at least cost)")
         self.widget = widgets.VBox([
             widgets.HTML(f"<b>What-if</b> against the consensus plan ({scope}; money in {currency}). Demand beyond "
                          f"capacity is {rule}; utilisation is that of demand."),
@@ -99,7 +101,9 @@ class WhatIfPanel:
 
     def update(self) -> pd.DataFrame:
         """Recompute the comparison from the sliders, show it, and return it (also kept in ``result``)."""
-        self.result = compare_scenarios(*self._inputs, scenarios={WHAT_IF: self.spec}, **self._settings)
+        self.result = compare_scenarios(self.inputs, self.products, {WHAT_IF: self.spec},
+                                        warn_utilisation=self.warn_utilisation, max_utilisation=self.max_utilisation,
+                                        months=self.months, rough_cut=self.rough_cut)
         shown = self.result[SHOWN].assign(margin_pct=self.result["margin_pct"] / 100)  # "pct" expects a share
         self.table.value = show_table(shown, formats=FORMATS,
                                       caption=f"Baseline and what-if (money in {self.currency})").data
@@ -124,37 +128,32 @@ class WhatIfPanel:
 
 
 def what_if_panel(
-    plan_units: pd.DataFrame,
-    bill_of_resources: pd.DataFrame,
-    capacity: pd.DataFrame,
+    inputs: PlanInputs,
     products: pd.DataFrame,
-    prices: pd.DataFrame,
     currency: str = "EUR",
     warn_utilisation: float = 0.9,
     max_utilisation: float = 1.0,
     months: int | None = None,
-    supply: SupplyOptions | None = None,
+    rough_cut: bool = False,
 ) -> WhatIfPanel:
     """A what-if panel on the plan; display ``panel.widget`` (or the panel itself) in JupyterLab.
 
     Parameters
     ----------
-    plan_units : columns ``sku``, ``region``, ``period``, ``units`` (the consensus demand plan).
-    bill_of_resources : columns ``sku``, ``resource``, ``hours_per_unit``.
-    capacity : columns ``resource``, ``period``, ``available_hours``; one capacity slider per resource.
+    inputs : the plan's inputs (``supply.PlanInputs``: the consensus demand plan, bill of resources, capacity,
+        the ``Prices`` table, opening stock, supply parameters …), as for ``scenarios.compare_scenarios``; one
+        capacity slider per resource of ``inputs.capacity``.
     products : columns ``sku``, ``family``.
-    prices : columns ``sku``, ``valid_from``, ``unit_price``, ``unit_cost``.
     currency : shown in the caption.
     warn_utilisation, max_utilisation : capacity thresholds (``CycleParams.capacity``).
     months : only the plan's first ``months`` months; ``None`` = all.
-    supply : plan with the supply linear programme, as the cycle's constrained plan (``scenarios.SupplyOptions``);
-        ``None``: the rough-cut rationing rule.
+    rough_cut : ration demand by the rough-cut rule (``scenarios.ration_to_capacity``) instead of planning it
+        with the supply linear programme as the cycle's constrained plan.
 
     Returns
     -------
     WhatIfPanel
         With ``result`` already computed for the sliders at 0 (what-if = baseline).
     """
-    return WhatIfPanel(plan_units, bill_of_resources, capacity, products, prices, currency=currency,
-                       warn_utilisation=warn_utilisation, max_utilisation=max_utilisation, months=months,
-                       supply=supply)
+    return WhatIfPanel(inputs, products, currency=currency, warn_utilisation=warn_utilisation,
+                       max_utilisation=max_utilisation, months=months, rough_cut=rough_cut)
