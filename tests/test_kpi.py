@@ -77,6 +77,13 @@ def test_scorecard_rates_with_params_and_orders_totals_first() -> None:
     assert card.loc[card["name"] == "accuracy", "function"].item() == "sales"
 
 
+def test_every_threshold_a_kpi_names_is_a_param() -> None:
+    from sop_lib.review.kpi import KPIS
+
+    named = {b for k in KPIS.values() for b in (k.band, k.high_band) if b}
+    assert named == set(KpiParams.model_fields)  # every threshold in params/ rates a KPI, and only those
+
+
 def test_trend_stacks_cycles_oldest_first() -> None:
     card = scorecard(_kpis(), KpiParams())
     trend = kpi_trend({"2026-11": card, "2026-10": card.assign(value=0.0)})

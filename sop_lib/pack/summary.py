@@ -1,5 +1,6 @@
 """The pack's own pages (executive summary, decisions, KPI scorecard, data quality): what they show, gathered
-from a run's results, the published archive and the decision log. ``pack.render_pack`` renders them.
+from a run's results, the published archive and the decision log. Every file is read through ``Store``;
+``pack.run.render_pack`` renders the pages.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 import pandas as pd
 
 from sop_lib import report
-from sop_lib.core.cycle import parse_cycle
+from sop_lib.core.cycle import Cycle
 from sop_lib.core.errors import CycleNotFound
+from sop_lib.core.labels import ALL_FAMILIES
 from sop_lib.data.params import CycleParams
 from sop_lib.data.snapshot import Snapshot
 from sop_lib.data.store import Store
@@ -31,8 +33,11 @@ def _fig_html(fig: Any) -> str:
 
 
 def _published_or_none(store: Store, cycle: str, name: str) -> pd.DataFrame | None:
-    path = store.published_dir(cycle) / f"{name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
+    """A published result of ``cycle`` (``Store.read_published``); ``None`` when the cycle did not publish it."""
+    try:
+        return store.read_published(cycle, name)
+    except FileNotFoundError:
+        return None
 
 
 def _result_or_none(store: Store, cycle: str, run_dir: Path, name: str) -> pd.DataFrame | None:
@@ -46,7 +51,7 @@ def _bridge_total(bridge: pd.DataFrame | None) -> dict[str, float] | None:
     """Gross margin budget → plan over all families and months, effect by effect."""
     if bridge is None:
         return None
-    tot = bridge[bridge["period"].isna() & (bridge["family"] == "All families") & (bridge["measure"] == "gross_margin")]
+    tot = bridge[bridge["period"].isna() & (bridge["family"] == ALL_FAMILIES) & (bridge["measure"] == "gross_margin")]
     return {str(k): float(v) for k, v in zip(tot["effect"], tot["amount"], strict=True)} if len(tot) else None
 
 
@@ -155,11 +160,11 @@ def gather_summary(store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, 
     sales = snapshot["sales_history"]
     plan = results["consensus"]
     plan_fc = as_forecast(plan) if plan is not None else results["forecast"]
-    headlines = report.compute_headlines(parse_cycle(cycle), sales, plan_fc, results["capacity_review"],
+    headlines = report.compute_headlines(Cycle.parse(cycle).start, sales, plan_fc, results["capacity_review"],
                                          results["budget_gap"], results["plan_vs_actual"])
     charts = []
     if plan_fc is not None:
-        fig = report.demand_chart(sales.assign(scope="All families"), plan_fc.assign(scope="All families"),
+        fig = report.demand_chart(sales.assign(scope=ALL_FAMILIES), plan_fc.assign(scope=ALL_FAMILIES),
                                   by="scope", level=params.forecast.interval_level,
                                   title="Total demand: actuals and consensus forecast (units)")
         charts.append(_fig_html(fig))

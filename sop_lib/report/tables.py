@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from IPython.display import HTML
@@ -18,19 +19,15 @@ def banner(cycle: str, fingerprint: str, captured_at: str, company: str, title: 
     )
 
 
-def _fmt(value: object, kind: str) -> str:
+_NUMBER = {"pct": "{:.1%}", "pct100": "{:+.1f} %", "int": "{:,.0f}", "money": "{:,.0f}", "num2": "{:,.2f}"}
+
+
+def _fmt(value: Any, kind: str) -> str:
+    """One cell as text: a number in its column's format (``_NUMBER``), a month as ``YYYY-MM``, missing as ``–``."""
     if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    if kind == "pct":
-        return f"{float(value):.1%}"
-    if kind == "pct100":
-        return f"{float(value):+.1f} %"
-    if kind == "int":
-        return f"{float(value):,.0f}"
-    if kind == "money":
-        return f"{float(value):,.0f}"
-    if kind == "num2":
-        return f"{float(value):,.2f}"
+    if kind in _NUMBER:
+        return _NUMBER[kind].format(float(value))
     if kind == "month":
         return pd.Timestamp(value).strftime("%Y-%m")
     return str(value)
@@ -46,6 +43,8 @@ def show_table(
 ) -> HTML:
     """A readable HTML table: numbers formatted per column (``pct``, ``pct100``, ``int``, ``money``,
     ``num2``, ``month``), rows where the boolean column ``highlight`` is true shaded, text escaped."""
+    # Written by hand, not with pandas' Styler: Styler puts cell styles in a <style> block keyed by per-cell ids
+    # (no inline styles), so the tables would not look the same in the pack, the widgets and tests that read them.
     formats = formats or {}
     cols = [c for c in frame.columns if c not in set(hide) and c != highlight]
     shown = frame.head(max_rows)
@@ -58,7 +57,7 @@ def show_table(
         for c in cols:
             kind = formats.get(c, "month" if pd.api.types.is_datetime64_any_dtype(frame[c]) else "")
             text = html.escape(_fmt(row[c], kind))
-            align = "right" if kind in ("pct", "pct100", "int", "money", "num2") else "left"
+            align = "right" if kind in _NUMBER else "left"
             # numbers and codes stay on one line; free text (reasons, descriptions) wraps
             wrap = "white-space:normal;min-width:16em" if len(text) > 40 else "white-space:nowrap"
             cells.append(f'<td style="text-align:{align};{wrap}">{text}</td>')

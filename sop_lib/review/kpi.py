@@ -3,18 +3,21 @@ and the follow-through of decisions (expected against measured effect).
 
 A KPI is named ``id`` or ``id:scope`` (``accuracy``, ``accuracy:Juice``, ``hours_short:Bottling``): the same
 names a decision's ``expected_kpi`` uses, so the review cycle's scorecard measures what the decision promised.
+``KPIS`` is the one list of KPIs (label, owner, direction, unit, definition, thresholds in ``KpiParams``);
+``KPI_GROUPS`` the functions that measure them, one per group of KPIs that come from the same result table.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from sop_lib.core.metrics import accuracy, bias_pct, tracking_signal
 from sop_lib.data.params import Band, KpiParams
-from sop_lib.review.variance import accuracy, bias_pct, tracking_signal
 from sop_lib.supply.capacity import hours_short
 
 Better = Literal["higher", "lower", "abs_lower", "band", "none"]
@@ -22,34 +25,42 @@ Better = Literal["higher", "lower", "abs_lower", "band", "none"]
 
 @dataclass(frozen=True)
 class Kpi:
+    """One KPI of the scorecard. ``band`` names the ``KpiParams`` field with its thresholds (``None``: shown
+    without a status); for ``better == "band"`` it is the low band and ``high_band`` the high one."""
+
     id: str
     label: str
     function: Literal["sales", "operations", "finance"]
     better: Better
     unit: Literal["ratio", "pct", "number", "hours", "days", "money"]
     definition: str
+    band: str | None = None
+    high_band: str | None = None
 
 
 KPIS: dict[str, Kpi] = {k.id: k for k in [
     Kpi("accuracy", "Forecast accuracy", "sales", "higher", "ratio",
-        "1 − WAPE of the previous cycle's plan for its own month (lag 0)"),
+        "1 − WAPE of the previous cycle's plan for its own month (lag 0)", "accuracy"),
     Kpi("bias_pct", "Forecast bias", "sales", "abs_lower", "pct",
-        "Σ(F − A) / ΣA of the same plan-month; positive = over-forecast"),
+        "Σ(F − A) / ΣA of the same plan-month; positive = over-forecast", "abs_bias_pct"),
     Kpi("tracking_signal", "Tracking signal", "sales", "abs_lower", "number",
-        "Σ(A − F) / mean|A − F| over every closed plan-month of published plans; alarm outside ±limit"),
+        "Σ(A − F) / mean|A − F| over every closed plan-month of published plans; alarm outside ±limit",
+        "abs_tracking_signal"),
     Kpi("peak_utilisation", "Peak capacity utilisation", "operations", "lower", "ratio",
-        "highest required / available hours in the next 6 months"),
+        "highest required / available hours in the next 6 months", "peak_utilisation"),
     Kpi("hours_short", "Hours short of capacity", "operations", "lower", "hours",
         "required − available hours summed over the months over capacity, whole horizon"),
     Kpi("days_of_supply", "Days of supply", "operations", "band", "days",
-        "projected stock at the end of the plan's third month / demand per day of the fourth (primer)"),
+        "projected stock at the end of the plan's third month / demand per day of the fourth",
+        "days_of_supply_low", "days_of_supply_high"),
     Kpi("revenue_vs_budget_pct", "Revenue vs budget", "finance", "higher", "pct",
-        "(plan − budget) / budget revenue over the forecast months the budget covers"),
+        "(plan − budget) / budget revenue over the forecast months the budget covers", "revenue_vs_budget_pct"),
     Kpi("margin_vs_budget_pct", "Gross margin vs budget", "finance", "higher", "pct",
-        "(plan − budget) / budget gross margin over the same months"),
+        "(plan − budget) / budget gross margin over the same months", "margin_vs_budget_pct"),
     Kpi("revenue_gap", "Revenue gap to budget", "finance", "higher", "money",
         "plan − budget revenue over the forecast months the budget covers (money)"),
 ]}
+
 STATUSES = ("good", "watch", "act")
 MET_PCT, PARTLY_MET_PCT = 80.0, 20.0  # share of a decision's expected change measured in its review cycle
 SCORECARD_COLUMNS = ["kpi", "scope", "name", "label", "function", "value", "unit", "good", "warn", "status", "basis"]
@@ -80,19 +91,151 @@ def rate(value: float, better: Better, band: Band | None, high: Band | None = No
 
 
 def _bands(kpi: str, params: KpiParams) -> tuple[Band | None, Band | None]:
-    return {
-        "accuracy": (params.accuracy, None),
-        "bias_pct": (params.abs_bias_pct, None),
-        "tracking_signal": (params.abs_tracking_signal, None),
-        "peak_utilisation": (params.peak_utilisation, None),
-        "days_of_supply": (params.days_of_supply_low, params.days_of_supply_high),
-        "revenue_vs_budget_pct": (params.revenue_vs_budget_pct, None),
-        "margin_vs_budget_pct": (params.margin_vs_budget_pct, None),
-    }.get(kpi, (None, None))
+    """The thresholds of ``kpi`` in ``params`` (its ``band`` and ``high_band``)."""
+    meta = KPIS.get(kpi)
+    return (getattr(params, meta.band) if meta and meta.band else None,
+            getattr(params, meta.high_band) if meta and meta.high_band else None)
 
 
 def _pct(num: float, den: float) -> float:
     return float(num / den * 100) if den else float("nan")
+
+
+@dataclass(frozen=True)
+class KpiInputs:
+    """The tables the KPIs are measured from (``compute_kpis`` describes them); a missing one is ``None``."""
+
+    cycle_start: pd.Timestamp
+    plan_vs_actual: pd.DataFrame | None = None
+    capacity_review: pd.DataFrame | None = None
+    budget_gap: pd.DataFrame | None = None
+    consensus: pd.DataFrame | None = None
+    inventory: pd.DataFrame | None = None
+    products: pd.DataFrame | None = None
+    projection: pd.DataFrame | None = None
+
+
+Row = dict[str, object]
+
+
+def _row(kpi: str, scope: object, value: float, basis: str) -> Row:
+    return {"kpi": kpi, "scope": str(scope), "value": float(value), "basis": basis}
+
+
+def _accuracy_and_bias(d: KpiInputs) -> list[Row]:
+    """Accuracy and bias of the latest plan for its own month (lag 0), in total and per family."""
+    pva = d.plan_vs_actual
+    if pva is None or not len(pva):
+        return []
+    lag0 = pva[pva["lag"] == 0]
+    if not len(lag0):
+        return []
+    last = lag0[lag0["plan_cycle"] == lag0["plan_cycle"].max()]
+    basis = f"plan of {last['plan_cycle'].iloc[0]} for {pd.Timestamp(last['period'].iloc[0]):%Y-%m}"
+    rows = []
+    for scope, g in [("", last), *last.groupby("family")]:
+        rows += [_row("accuracy", scope, accuracy(g["actual"], g["forecast"]), basis),
+                 _row("bias_pct", scope, bias_pct(g["actual"], g["forecast"]), basis)]
+    return rows
+
+
+def _tracking(d: KpiInputs) -> list[Row]:
+    """The tracking signal over every closed plan-month of the published plans, in total and per family."""
+    pva = d.plan_vs_actual
+    if pva is None or not len(pva):
+        return []
+    monthly = pva.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
+    total = monthly.groupby(["plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
+    basis = (f"{len(total)} plan-month{'s' if len(total) != 1 else ''} of cycles "
+             f"{', '.join(sorted(pva['plan_cycle'].unique()))}")
+    return [_row("tracking_signal", "", tracking_signal(total["actual"], total["forecast"]), basis),
+            *(_row("tracking_signal", fam, tracking_signal(g["actual"], g["forecast"]), basis)
+              for fam, g in monthly.groupby("family"))]
+
+
+def _capacity(d: KpiInputs) -> list[Row]:
+    """Peak utilisation over the next 6 months and hours short over the whole horizon, in total and per
+    resource."""
+    cap = d.capacity_review
+    if cap is None or not len(cap):
+        return []
+    start = d.cycle_start
+    near = cap[cap["period"] < start + pd.DateOffset(months=6)]
+    finite = near[np.isfinite(near["utilisation"])]
+    rows = []
+    if len(finite):
+        basis = f"{start:%Y-%m} – {(start + pd.DateOffset(months=5)):%Y-%m}"
+        rows += [_row("peak_utilisation", "", finite["utilisation"].max(), basis),
+                 *(_row("peak_utilisation", res, g["utilisation"].max(), basis)
+                   for res, g in finite.groupby("resource"))]
+    short = hours_short(cap)
+    basis = f"{cap['period'].min():%Y-%m} – {cap['period'].max():%Y-%m}"
+    return [*rows, _row("hours_short", "", short.sum(), basis),
+            *(_row("hours_short", res, s.sum(), basis) for res, s in short.groupby(cap["resource"]))]
+
+
+def _budget(d: KpiInputs) -> list[Row]:
+    """Revenue and margin against budget (%) and the revenue gap, in total and per family."""
+    bg = d.budget_gap
+    if bg is None or not len(bg):
+        return []
+    basis = f"{bg['period'].min():%Y-%m} – {bg['period'].max():%Y-%m}"
+    rows = []
+    for scope, g in [("", bg), *bg.groupby("family")]:
+        s = g[["plan_revenue", "budget_revenue", "plan_margin", "budget_margin"]].sum()
+        rows += [
+            _row("revenue_vs_budget_pct", scope, _pct(s["plan_revenue"] - s["budget_revenue"], s["budget_revenue"]), basis),
+            _row("margin_vs_budget_pct", scope, _pct(s["plan_margin"] - s["budget_margin"], s["budget_margin"]), basis),
+            _row("revenue_gap", scope, s["plan_revenue"] - s["budget_revenue"], basis),
+        ]
+    return rows
+
+
+def _days_of_supply(d: KpiInputs) -> list[Row]:
+    """Days of supply, in total and per family: projected when the supply plan's projection is given, else
+    from the stock on hand."""
+    if d.projection is not None and d.products is not None and len(d.projection):
+        return _projected_days(d.projection, d.products)
+    if d.consensus is not None and d.inventory is not None and d.products is not None and len(d.consensus):
+        return _days_on_hand(d.cycle_start, d.consensus, d.inventory, d.products)
+    return []
+
+
+def _projected_days(projection: pd.DataFrame, products: pd.DataFrame) -> list[Row]:
+    """Stock at the end of the plan's third month / demand per day of its fourth (none with fewer months)."""
+    months = sorted(projection["period"].unique())
+    if len(months) < 4:
+        return []
+    at, nxt_m = pd.Timestamp(months[2]), pd.Timestamp(months[3])
+    family = products.set_index("sku")["family"]
+    stock = projection[projection["period"] == at].assign(family=lambda f: f["sku"].map(family))
+    need = projection[projection["period"] == nxt_m].assign(family=lambda f: f["sku"].map(family))
+    basis = f"projected stock end of {at:%Y-%m} / daily demand {nxt_m:%Y-%m}"
+    per_day = need.groupby("family")["demand"].sum() / nxt_m.days_in_month
+    held = stock.groupby("family")["closing"].sum()
+    rows = [_row("days_of_supply", "", held.sum() / per_day.sum(), basis)] if per_day.sum() > 0 else []
+    return rows + [_row("days_of_supply", fam, held.get(fam, 0.0) / per_day[fam], basis)
+                   for fam in sorted(per_day.index) if per_day[fam] > 0]
+
+
+def _days_on_hand(start: pd.Timestamp, consensus: pd.DataFrame, inventory: pd.DataFrame,
+                  products: pd.DataFrame) -> list[Row]:
+    """Stock on hand / demand per day of the next three months of the consensus."""
+    end = start + pd.DateOffset(months=3)
+    nxt = consensus[(consensus["period"] >= start) & (consensus["period"] < end)]
+    days = float(pd.date_range(start, end - pd.DateOffset(days=1)).size)
+    demand = nxt.groupby("sku")["consensus"].sum() / days
+    stock = inventory.groupby("sku")["on_hand"].sum()
+    frame = pd.DataFrame({"daily": demand, "stock": stock}).fillna(0.0)
+    frame["family"] = frame.index.map(products.set_index("sku")["family"])
+    basis = f"stock on hand / daily demand {start:%Y-%m} – {(end - pd.DateOffset(months=1)):%Y-%m}"
+    return [_row("days_of_supply", scope, g["stock"].sum() / g["daily"].sum(), basis)
+            for scope, g in [("", frame), *frame.groupby("family")] if g["daily"].sum() > 0]
+
+
+# every group of KPIs, in the order the scorecard lists them
+KPI_GROUPS: tuple[Callable[[KpiInputs], list[Row]], ...] = (
+    _accuracy_and_bias, _tracking, _capacity, _budget, _days_of_supply)
 
 
 def compute_kpis(
@@ -117,82 +260,10 @@ def compute_kpis(
     month of the plan / demand per day of the fourth; without it, stock on hand / demand per day of the
     next three months.
     """
-    rows: list[dict[str, object]] = []
-
-    def add(kpi: str, scope: str, value: float, basis: str) -> None:
-        rows.append({"kpi": kpi, "scope": scope, "value": float(value), "basis": basis})
-
-    if plan_vs_actual is not None and len(plan_vs_actual):
-        pva = plan_vs_actual
-        lag0 = pva[pva["lag"] == 0]
-        if len(lag0):
-            last = lag0[lag0["plan_cycle"] == lag0["plan_cycle"].max()]
-            basis = f"plan of {last['plan_cycle'].iloc[0]} for {pd.Timestamp(last['period'].iloc[0]):%Y-%m}"
-            for scope, g in [("", last), *last.groupby("family")]:
-                add("accuracy", str(scope), accuracy(g["actual"], g["forecast"]), basis)
-                add("bias_pct", str(scope), bias_pct(g["actual"], g["forecast"]), basis)
-        monthly = pva.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
-        total = monthly.groupby(["plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
-        basis = f"{len(total)} plan-month{'s' if len(total) != 1 else ''} of cycles {', '.join(sorted(pva['plan_cycle'].unique()))}"
-        add("tracking_signal", "", tracking_signal(total["actual"], total["forecast"]), basis)
-        for fam, g in monthly.groupby("family"):
-            add("tracking_signal", str(fam), tracking_signal(g["actual"], g["forecast"]), basis)
-
-    if capacity_review is not None and len(capacity_review):
-        cap = capacity_review
-        near = cap[cap["period"] < cycle_start + pd.DateOffset(months=6)]
-        finite = near[np.isfinite(near["utilisation"])]
-        basis = f"{cycle_start:%Y-%m} – {(cycle_start + pd.DateOffset(months=5)):%Y-%m}"
-        if len(finite):
-            add("peak_utilisation", "", finite["utilisation"].max(), basis)
-            for res, g in finite.groupby("resource"):
-                add("peak_utilisation", str(res), g["utilisation"].max(), basis)
-        short = hours_short(cap)
-        basis = f"{cap['period'].min():%Y-%m} – {cap['period'].max():%Y-%m}"
-        add("hours_short", "", short.sum(), basis)
-        for res, s in short.groupby(cap["resource"]):
-            add("hours_short", str(res), s.sum(), basis)
-
-    if budget_gap is not None and len(budget_gap):
-        bg = budget_gap
-        basis = f"{bg['period'].min():%Y-%m} – {bg['period'].max():%Y-%m}"
-        for scope, g in [("", bg), *bg.groupby("family")]:
-            s = g[["plan_revenue", "budget_revenue", "plan_margin", "budget_margin"]].sum()
-            add("revenue_vs_budget_pct", str(scope), _pct(s["plan_revenue"] - s["budget_revenue"], s["budget_revenue"]),
-                basis)
-            add("margin_vs_budget_pct", str(scope), _pct(s["plan_margin"] - s["budget_margin"], s["budget_margin"]),
-                basis)
-            add("revenue_gap", str(scope), s["plan_revenue"] - s["budget_revenue"], basis)
-
-    if projection is not None and products is not None and len(projection):
-        months = sorted(projection["period"].unique())
-        if len(months) >= 4:
-            at, nxt_m = pd.Timestamp(months[2]), pd.Timestamp(months[3])
-            family = products.set_index("sku")["family"]
-            stock = projection[projection["period"] == at].assign(family=lambda d: d["sku"].map(family))
-            need = projection[projection["period"] == nxt_m].assign(family=lambda d: d["sku"].map(family))
-            basis = f"projected stock end of {at:%Y-%m} / daily demand {nxt_m:%Y-%m}"
-            per_day = need.groupby("family")["demand"].sum() / nxt_m.days_in_month
-            held = stock.groupby("family")["closing"].sum()
-            if per_day.sum() > 0:
-                add("days_of_supply", "", held.sum() / per_day.sum(), basis)
-            for fam in sorted(per_day.index):
-                if per_day[fam] > 0:
-                    add("days_of_supply", str(fam), held.get(fam, 0.0) / per_day[fam], basis)
-    elif consensus is not None and inventory is not None and products is not None and len(consensus):
-        end = cycle_start + pd.DateOffset(months=3)
-        nxt = consensus[(consensus["period"] >= cycle_start) & (consensus["period"] < end)]
-        days = float(pd.date_range(cycle_start, end - pd.DateOffset(days=1)).size)
-        demand = nxt.groupby("sku")["consensus"].sum() / days
-        stock = inventory.groupby("sku")["on_hand"].sum()
-        family = products.set_index("sku")["family"]
-        frame = pd.DataFrame({"daily": demand, "stock": stock}).fillna(0.0)
-        frame["family"] = frame.index.map(family)
-        basis = f"stock on hand / daily demand {cycle_start:%Y-%m} – {(end - pd.DateOffset(months=1)):%Y-%m}"
-        for scope, g in [("", frame), *frame.groupby("family")]:
-            if g["daily"].sum() > 0:
-                add("days_of_supply", str(scope), g["stock"].sum() / g["daily"].sum(), basis)
-    return pd.DataFrame(rows, columns=["kpi", "scope", "value", "basis"])
+    inputs = KpiInputs(cycle_start, plan_vs_actual, capacity_review, budget_gap, consensus, inventory, products,
+                       projection)
+    return pd.DataFrame([row for group in KPI_GROUPS for row in group(inputs)],
+                        columns=["kpi", "scope", "value", "basis"])
 
 
 def scorecard(kpis: pd.DataFrame, params: KpiParams) -> pd.DataFrame:

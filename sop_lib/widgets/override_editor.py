@@ -17,12 +17,11 @@ import ipywidgets as w
 import pandas as pd
 
 from sop_lib.core.errors import InputInvalid
+from sop_lib.core.labels import ALL_FAMILIES, ALL_REGIONS
 from sop_lib.data.overrides import OVERRIDE_COLUMNS, validate_overrides
 from sop_lib.data.store import Store
 from sop_lib.demand.consensus import apply_overrides
 from sop_lib.report.tables import show_table
-
-ALL_REGIONS = "all regions"
 
 
 def _number_text(value: float) -> str:
@@ -168,7 +167,7 @@ class OverrideEditor:
         shown = pd.DataFrame({
             "id": [f"O{k + 1}" for k in range(len(current))],
             "owner": current["owner"], "level": current["level"], "target": current["target"],
-            "region": current["region"].replace("", "all"),
+            "region": current["region"].replace("", ALL_REGIONS),
             "months": current["first_month"] + " … " + current["last_month"],
             "change": [f"{p} %" if p else f"{u} units/month" for p, u in
                        zip(current["change_pct"], current["change_units"], strict=True)],
@@ -189,7 +188,7 @@ class OverrideEditor:
                     + show_table(exc.problems).data)
         consensus, _ = apply_overrides(self.statistical, overrides)
         totals = consensus.groupby("family", as_index=False)[["statistical", "consensus"]].sum()
-        totals.loc[len(totals)] = ["All families", totals["statistical"].sum(), totals["consensus"].sum()]
+        totals.loc[len(totals)] = [ALL_FAMILIES, totals["statistical"].sum(), totals["consensus"].sum()]
         totals["change"] = totals["consensus"] - totals["statistical"]
         totals["change_pct"] = (totals["change"] / totals["statistical"].where(totals["statistical"] != 0)) * 100
         return show_table(totals, formats={"statistical": "int", "consensus": "int", "change": "int",
