@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint format bench lab clean install
+.PHONY: demo test test-fast lint docs format bench lab clean install
 
 install: $(STAMP)
 
@@ -19,18 +19,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/sop demo --root .
 
-## test: the whole suite (unit, validation, notebooks through papermill, headless Chromium)
-test: $(STAMP)
-	$(BIN)/ruff check .
+## test: lint, then the whole suite (unit, validation, notebooks through papermill, headless Chromium)
+test: lint
 	$(BIN)/python -m pytest
 
 ## test-fast: unit and validation tests only (no kernels, no browser)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e and not browser"
 
+## lint: ruff, the type checker (mypy over sop_lib), notebooks without outputs, the folders' import order
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
+	$(BIN)/python tools/architecture.py --check
+
+## docs: regenerate the module table of docs/architecture.md from the real imports
+docs: $(STAMP)
+	$(BIN)/python tools/architecture.py --write
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cycle.py

@@ -1,4 +1,5 @@
-"""S&OP workbook suite: data contract and snapshot, forecast, capacity, finance, variance, pack."""
+"""S&OP workbook suite: folders in the order of the monthly cycle — core, data, demand, supply, finance, review,
+report, pack — and its faces (cli, widgets, demo); ``open_cycle`` is what a notebook opens."""
 
 from sop_lib.data.context import CycleContext, open_cycle
 

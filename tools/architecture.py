@@ -1,7 +1,7 @@
 """The module table of docs/architecture.md, made from the real imports.
 
-``python tools/architecture.py`` prints the table; ``--write`` puts it between the markers in
-docs/architecture.md. tests/test_architecture.py fails when the file and the code disagree or when a folder
+``python tools/architecture.py`` prints the table; ``--write`` (``make docs``) puts it between the markers in
+docs/architecture.md; ``--check`` (``make lint``) exits 1 when the file is out of date or a folder imports a later one. tests/test_architecture.py fails when the file and the code disagree or when a folder
 imports one above it in ``LAYERS``.
 """
 
@@ -123,6 +123,13 @@ def current_block(text: str) -> str:
 
 
 if __name__ == "__main__":
+    if "--check" in sys.argv:  # make lint: the folders' order and the docs' table
+        problems = violations()
+        if current_block(DOC.read_text(encoding="utf-8")) != rendered():
+            problems.append("docs/architecture.md's module table is out of date: run `make docs`")
+        for line in problems:
+            print(line, file=sys.stderr)
+        sys.exit(1 if problems else 0)
     if "--write" in sys.argv:
         text = DOC.read_text(encoding="utf-8")
         block = current_block(text)

@@ -14,7 +14,7 @@ WAPE, MAE, the summed error and the summed absolute error, interval coverage. By
 each, what it lacks or defines otherwise: bias %, the tracking signal, MASE's scale. Missing values are skipped
 (as pandas sums skip them); a ratio whose denominator is zero is NaN, never a division error.
 
-Definitions (the project's primer): WAPE = Σ|A − F| / Σ|A|; accuracy = 1 − WAPE, floored at 0;
+Definitions (docs/formulas.md): WAPE = Σ|A − F| / Σ|A|; accuracy = 1 − WAPE, floored at 0;
 bias % = Σ(F − A) / ΣA × 100 (positive: over-forecast); MAE = mean |A − F|; MASE = MAE / the in-sample
 seasonal-naive MAE; tracking signal = Σ(A − F) / mean |A − F| (0 when every error is 0).
 """
@@ -170,7 +170,7 @@ def abs_error(actual: ArrayLike, forecast: ArrayLike) -> float:
 
 
 def tracking_signal(actual: ArrayLike, forecast: ArrayLike) -> float:
-    """Tracking signal = Σ(A − F) / MAD with MAD = mean |A − F| (primer); alarm outside ±4. 0 when MAD is 0."""
+    """Tracking signal = Σ(A − F) / MAD with MAD = mean |A − F| (docs/formulas.md); alarm outside ±4. 0 when MAD is 0."""
     return _one(tracking_signal_by, actual, forecast, empty=0.0)
 
 

@@ -1,7 +1,7 @@
 """Demand segmentation: ABC (revenue share), XYZ (variability), Syntetos–Boylan class, lifecycle.
 
-The segment decides which models compete for a series (see ``candidates_for``). Formulas as in the
-project's primer: ADI = mean interval between non-zero demands; CV² of the non-zero demand sizes;
+The segment decides which models compete for a series (see ``candidates_for``). Formulas as in
+docs/formulas.md: ADI = mean interval between non-zero demands; CV² of the non-zero demand sizes;
 smooth (ADI < 1.32, CV² < 0.49), erratic (ADI < 1.32, CV² ≥ 0.49), intermittent (ADI ≥ 1.32, CV² < 0.49),
 lumpy (both high).
 """
