@@ -1,8 +1,10 @@
-"""The ``sop`` command (the commands live in ``cycle_commands``, ``project_commands`` and ``decision_commands``). Errors the suite raises on purpose print as a message (no traceback) and exit
-with the error's code: 2 invalid input or parameters, 3 cycle already published, 4 a workbook failed,
-5 another command is writing the cycle's data; 130 / 143 interrupted (SIGINT / SIGTERM), nothing published.
+"""The ``sop`` command (the commands live in ``cycle_commands``, ``project_commands`` and ``decision_commands``).
 
-A cycle id is checked when the option is read, before any file named after it is opened."""
+Errors the suite raises on purpose print as a message (no traceback) and exit with the error's code: 2 invalid
+input or parameters, 3 cycle already published, 4 a workbook failed, 5 another command is writing the cycle's
+data; 130 / 143 interrupted (SIGINT / SIGTERM), nothing published.
+
+A cycle id is parsed when the option is read (``common.CycleOpt``), before any file named after it is opened."""
 
 from __future__ import annotations
 
@@ -36,9 +38,10 @@ def main() -> None:
         import click
         from typer import exceptions as typer_exceptions
 
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()  # a ClickException: bad or missing option, with the usage line
-            sys.exit(exc.exit_code)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()  # a ClickException (click's or typer's own copy): bad or missing option, with the usage line
+            sys.exit(code)
         if isinstance(exc, click.exceptions.Exit | typer_exceptions.Exit):
             sys.exit(getattr(exc, "exit_code", 0))
         if isinstance(exc, click.exceptions.Abort | typer_exceptions.Abort):

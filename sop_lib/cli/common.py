@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from sop_lib.core.cycle import Cycle
+
 app = typer.Typer(
     help="S&OP workbook suite: snapshot the month's data, run the four workbooks, publish the HTML pack.",
     no_args_is_help=True,
@@ -15,17 +17,10 @@ app = typer.Typer(
 )
 
 
-def cycle_id(value: str | None) -> str | None:
-    """Option callback: a cycle id must be YYYY-MM within the supported years (``cycle_id.parse_cycle``)."""
-    if value is not None:
-        from sop_lib.core.cycle import parse_cycle
-
-        parse_cycle(value)
-    return value
-
-
-CycleOpt = Annotated[str, typer.Option("--cycle", "-c", help="planning cycle, YYYY-MM (e.g. 2026-11)",
-                                       callback=cycle_id)]
+# a cycle id is parsed when the option is read (``Cycle.parse``), before any file named after it is opened: a bad
+# one stops the command with its message (exit code 2); the command gets the ``Cycle``
+CycleOpt = Annotated[Cycle, typer.Option("--cycle", "-c", help="planning cycle, YYYY-MM (e.g. 2026-11)",
+                                         parser=Cycle.parse, metavar="YYYY-MM")]
 RootOpt = Annotated[
     Path | None,
     typer.Option("--root", help="project folder (default: $SOP_HOME, else the folder above with params/defaults.yaml)"),

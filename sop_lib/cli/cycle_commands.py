@@ -12,20 +12,19 @@ from sop_lib.cli.common import echo as _echo
 from sop_lib.core.errors import SopError
 
 if TYPE_CHECKING:
+    from sop_lib.core.cycle import Cycle
     from sop_lib.data.store import Store
 
 
-def validate_for_cycle(store: Store, inputs_dir: Path, cycle: str) -> None:
+def validate_for_cycle(store: Store, inputs_dir: Path, cycle: Cycle) -> None:
     """Validate ``inputs_dir`` and the planners' inputs for ``cycle`` and say what passed, which defaults the
     data makes the pack take, and the warnings. Problems raise (exit 2); the full list goes to data/validation/."""
-    from sop_lib.core.cycle import parse_cycle
     from sop_lib.data.context import check_planner_inputs
     from sop_lib.data.params import load_params
     from sop_lib.data.validate import validate_inputs
 
-    start = parse_cycle(cycle)  # before params/<cycle>.yaml is opened
     params = load_params(store.params_dir, cycle)
-    result = validate_inputs(inputs_dir, start, report_dir=store.validation_dir,
+    result = validate_inputs(inputs_dir, cycle.start, report_dir=store.validation_dir,
                              allow_stale_months=params.forecast.allow_stale_months,
                              horizon_months=params.forecast.horizon_months)
     n_overrides = check_planner_inputs(store, cycle, result.tables, params)
@@ -64,9 +63,9 @@ def snapshot(
     from sop_lib.data.store import Store
 
     store = Store(root)
-    load_params(store.params_dir, cycle)
+    params = load_params(store.params_dir, cycle)  # a parameter problem stops it before the lock is taken
     with store.cycle_lock(cycle, command="sop snapshot"):
-        snap = take_snapshot(store, cycle, inputs, force=force)
+        snap = take_snapshot(store, cycle, inputs, force=force, params=params)
     _echo(f"Snapshot of cycle {cycle}: {snap.folder}\nfingerprint {snap.fingerprint}")
     for name, entry in snap.manifest["tables"].items():
         _echo(f"  {name:<18} {entry['rows']:>8,} rows  sha256 {entry['sha256'][:16]}")

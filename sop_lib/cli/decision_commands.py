@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from sop_lib.cli.common import RootOpt, app, cycle_id
+from sop_lib.cli.common import RootOpt, app
 from sop_lib.cli.common import echo as _echo
+from sop_lib.core.cycle import Cycle
 
 decision_app = typer.Typer(help="The decision priority log: add, list, update, close, history.", no_args_is_help=True)
 app.add_typer(decision_app, name="decision")
@@ -36,14 +37,15 @@ def decision_add(
     owner: Annotated[str, typer.Option(help="who owns the decision")],
     function: Annotated[str, typer.Option(help="sales, operations, finance or executive")],
     priority: Annotated[str, typer.Option(help="high, medium or low")],
-    cycle: Annotated[str, typer.Option("--cycle", "-c", help="cycle in which it is raised, YYYY-MM", callback=cycle_id)],
+    cycle: Annotated[Cycle, typer.Option("--cycle", "-c", help="cycle in which it is raised, YYYY-MM",
+                                         parser=Cycle.parse, metavar="YYYY-MM")],
     context: Annotated[str | None, typer.Option(help="why it comes up")] = None,
     options: Annotated[str | None, typer.Option(help="the options on the table")] = None,
     due: Annotated[str | None, typer.Option(help="due date YYYY-MM-DD")] = None,
     expected_kpi: Annotated[str | None, typer.Option(help="the KPI it should move")] = None,
     expected_value: Annotated[str | None, typer.Option(help="by how much (a number, in the KPI's unit)")] = None,
-    review_cycle: Annotated[str | None, typer.Option(help="cycle in which to check its effect, YYYY-MM",
-                                                     callback=cycle_id)] = None,
+    review_cycle: Annotated[Cycle | None, typer.Option(help="cycle in which to check its effect, YYYY-MM",
+                                                       parser=Cycle.parse, metavar="YYYY-MM")] = None,
     author: AuthorOpt = None,
     root: RootOpt = None,
 ) -> None:

@@ -10,6 +10,7 @@ import typer
 from sop_lib.cli.common import InputsOpt, RootOpt, app
 from sop_lib.cli.common import echo as _echo
 from sop_lib.cli.cycle_commands import validate_for_cycle as _validate_for_cycle
+from sop_lib.core.cycle import Cycle
 
 
 @app.command()
@@ -35,7 +36,7 @@ def _demo_root(root: Path | None) -> Path:
     """Where the demo runs: ``--root``, else ``$SOP_HOME``, else the project above the working directory, else
     the working directory itself."""
     from sop_lib.core.errors import SopError
-    from sop_lib.data.store import find_root
+    from sop_lib.data.project import find_root
 
     if root is not None:
         return root.expanduser().resolve()
@@ -55,16 +56,13 @@ def demo(
     """Run the built-in demo company in a project of its own (made on the first run, with the demo's
     parameters): for each cycle, write its extract to <root>/inputs/ and run the cycle (replacing earlier demo
     runs of those cycles). Prints where the newest pack is. Refuses a project that is not the demo's."""
-    from sop_lib.core.cycle import parse_cycle
     from sop_lib.data.store import Store
     from sop_lib.demo import write_demo_inputs
     from sop_lib.demo.meeting import hold_demo_meeting
     from sop_lib.demo.project import ensure_demo_project
     from sop_lib.pack.run import run_cycle
 
-    wanted = [c.strip() for c in cycles.split(",") if c.strip()]
-    for cycle in wanted:  # every id checked before anything is written
-        parse_cycle(cycle)
+    wanted = [Cycle.parse(c.strip()) for c in cycles.split(",") if c.strip()]  # before anything is written
     if not wanted:
         raise typer.BadParameter("give at least one cycle, e.g. --cycles 2026-10,2026-11", param_hint="--cycles")
     folder = _demo_root(root)
@@ -93,24 +91,21 @@ def import_(
         Path | None, typer.Option("--map", help="the mapping file (default: <root>/mapping.yaml); docs/import.md")
     ] = None,
     cycle: Annotated[
-        str | None,
+        Cycle | None,
         typer.Option("--cycle", "-c", help="validate for this cycle, YYYY-MM (default: the month after the last "
-                                           "sales month)"),
+                                           "sales month)", parser=Cycle.parse, metavar="YYYY-MM"),
     ] = None,
     root: RootOpt = None,
     inputs: InputsOpt = None,
 ) -> None:
     """Turn your own extracts (order lines, Excel, Parquet, a database) into the contract's input files as the
     mapping file says, then validate them as `sop validate` does. Nothing is written if a table has a problem."""
-    from sop_lib.core.cycle import parse_cycle
     from sop_lib.core.errors import ParamsError
     from sop_lib.data.importer import build_tables, load_mapping, write_inputs
     from sop_lib.data.importer.write import cycle_after_sales
     from sop_lib.data.store import Store
 
     store = Store(root)
-    if cycle is not None:
-        parse_cycle(cycle)  # a malformed --cycle stops before anything is written
     mapping_file = (mapping or store.root / "mapping.yaml").expanduser().resolve()
     inputs_dir = inputs or store.inputs_dir
     result = build_tables(load_mapping(mapping_file), mapping_file.parent, echo=_echo)

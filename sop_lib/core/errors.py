@@ -73,7 +73,7 @@ class InputInvalid(SopError):
 
 
 def _text(value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[arg-type]
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     return text if len(text) <= 60 else text[:57] + "..."

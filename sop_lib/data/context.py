@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sop_lib.core.cycle import parse_cycle
+from sop_lib.core.cycle import Cycle
 from sop_lib.core.errors import CycleAlreadyPublished, InputInvalid, ParamsError, SopError
 from sop_lib.data.health import describe_months, months_between, uncovered_capacity
 from sop_lib.data.params import CycleParams, load_params
@@ -20,25 +20,30 @@ from sop_lib.data.validate import validate_inputs
 
 @dataclass
 class CycleContext:
-    """Everything a workbook needs. ``run_dir`` receives this run's results; earlier steps' results are
-    read from it first, then from the cycle's published results."""
+    """Everything a workbook needs. ``current`` is the cycle (``cycle`` its id, ``cycle_start`` its first day).
+    ``run_dir`` receives this run's results; earlier steps' results are read from it first, then from the cycle's
+    published results."""
 
     store: Store
-    cycle: str
+    current: Cycle
     params: CycleParams
     snapshot: Snapshot
     run_dir: Path
 
     @property
+    def cycle(self) -> str:
+        return self.current.id
+
+    @property
     def cycle_start(self) -> pd.Timestamp:
-        return parse_cycle(self.cycle)
+        return self.current.start
 
     def table(self, name: str) -> pd.DataFrame:
         """An input table from the snapshot (a copy: the snapshot itself stays frozen)."""
         return self.snapshot[name].copy()
 
     def result(self, name: str) -> pd.DataFrame:
-        return self.store.read_result(self.cycle, self.run_dir, name)
+        return self.store.read_result(self.current, self.run_dir, name)
 
     def save(self, name: str, frame: pd.DataFrame) -> Path:
         return self.store.write_result(self.run_dir, name, frame)
@@ -47,7 +52,7 @@ class CycleContext:
         """Result ``name`` as each earlier cycle published it, by cycle id (the archive). A cycle published
         without it gives its ``fallback`` result instead, or is left out."""
         out = {}
-        for c in self.store.published_cycles(before=self.cycle):
+        for c in self.store.published_cycles(before=self.current):
             for n in (name, fallback):
                 if n and (self.store.published_dir(c) / f"{n}.parquet").exists():
                     out[c] = self.store.read_published(c, n)
@@ -58,7 +63,7 @@ class CycleContext:
         """Input table ``name`` as each earlier published cycle's snapshot froze it, by cycle id (e.g. the price
         list a plan was made with)."""
         out = {}
-        for c in self.store.published_cycles(before=self.cycle):
+        for c in self.store.published_cycles(before=self.current):
             try:
                 out[c] = self.store.read_snapshot(c)[name]
             except (KeyError, SopError):
@@ -67,13 +72,13 @@ class CycleContext:
 
 
 def open_cycle(
-    cycle: str = "", root: str = "", run_dir: str = "", overrides: dict[str, Any] | None = None
+    cycle: Cycle | str = "", root: str = "", run_dir: str = "", overrides: dict[str, Any] | None = None
 ) -> CycleContext:
     """Open a cycle for a workbook. Empty ``cycle`` = the latest cycle with a snapshot; empty ``run_dir``
     = the cycle's scratch folder (so hand runs in JupyterLab never touch published results)."""
     store = Store(root or None)
-    cycle = cycle or store.latest_cycle()
-    folder = Path(run_dir) if run_dir else store.scratch_dir(cycle)  # checks the cycle id before params are read
+    cycle = Cycle.parse(cycle or store.latest_cycle())  # before any file named after it is opened
+    folder = Path(run_dir) if run_dir else store.scratch_dir(cycle)
     store = store.for_run(cycle, folder)  # a run that took its own snapshot reads it, not the cycle's
     params = load_params(store.params_dir, cycle, overrides)
     snapshot = store.read_snapshot(cycle)
@@ -81,7 +86,7 @@ def open_cycle(
     return CycleContext(store, cycle, params, snapshot, folder)
 
 
-def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, force: bool = False,
+def take_snapshot(store: Store, cycle: Cycle | str, inputs_dir: Path | None = None, force: bool = False,
                   params: CycleParams | None = None) -> Snapshot:
     """Validate the inputs folder and freeze it as the cycle's snapshot.
 
@@ -89,7 +94,7 @@ def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, forc
     when the cycle was published and ``force`` is not set. The cycle's parameters (read from ``params/`` when
     not given) say how stale the history may be and how far the forecast reaches.
     """
-    start = parse_cycle(cycle)
+    cycle = Cycle.parse(cycle)
     if store.is_published(cycle) and not force:
         raise CycleAlreadyPublished(
             f"Cycle {cycle} is already published; its snapshot is what its pack shows. "
@@ -97,14 +102,15 @@ def take_snapshot(store: Store, cycle: str, inputs_dir: Path | None = None, forc
         )
     folder = inputs_dir or store.inputs_dir
     params = params or load_params(store.params_dir, cycle)
-    validated = validate_inputs(folder, start, report_dir=store.validation_dir,
+    validated = validate_inputs(folder, cycle.start, report_dir=store.validation_dir,
                                 allow_stale_months=params.forecast.allow_stale_months,
                                 horizon_months=params.forecast.horizon_months)
     return store.write_snapshot(cycle, validated.tables, validated.sources, validated.warnings,
                                 assumptions=validated.assumptions)
 
 
-def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFrame], params: CycleParams) -> int:
+def check_planner_inputs(store: Store, cycle: Cycle | str, tables: dict[str, pd.DataFrame], params: CycleParams
+                         ) -> int:
     """Check what planners add to the data before anything runs: the cycle's overrides file against the
     series and horizon the forecast will have, and every scenario's and overtime entry's resources and
     families against the data. Returns the number of overrides.
@@ -114,10 +120,10 @@ def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFram
     overrides file has problems."""
     from sop_lib.data.overrides import validate_overrides
 
-    start = parse_cycle(cycle)
+    cycle = Cycle.parse(cycle)
     products = tables["products"]
     keys = tables["sales_history"][["sku", "region"]].drop_duplicates()
-    months = pd.DataFrame({"period": pd.date_range(start, periods=params.forecast.horizon_months, freq="MS")})
+    months = pd.DataFrame({"period": pd.date_range(cycle.start, periods=params.forecast.horizon_months, freq="MS")})
     skeleton = keys.merge(months, how="cross")
     skeleton["family"] = skeleton["sku"].map(products.set_index("sku")["family"])
     skeleton["forecast"] = 0.0
@@ -136,7 +142,7 @@ def check_planner_inputs(store: Store, cycle: str, tables: dict[str, pd.DataFram
     return n_overrides
 
 
-def _parameter_problems(store: Store, cycle: str, tables: dict[str, pd.DataFrame], params: CycleParams) -> list[str]:
+def _parameter_problems(store: Store, cycle: Cycle, tables: dict[str, pd.DataFrame], params: CycleParams) -> list[str]:
     """Scenario and overtime entries that name resources or families the data does not have, and a forecast
     horizon that reaches past the capacity data (see :func:`_horizon_problems`)."""
     from sop_lib.data.params import param_origin
@@ -178,12 +184,12 @@ def _parameter_problems(store: Store, cycle: str, tables: dict[str, pd.DataFrame
     return problems + _horizon_problems(cycle, capacity, routes, params, origin)
 
 
-def _horizon_problems(cycle: str, capacity: pd.DataFrame, routes: pd.DataFrame, params: CycleParams,
+def _horizon_problems(cycle: Cycle, capacity: pd.DataFrame, routes: pd.DataFrame, params: CycleParams,
                       origin: Callable[[str], str]) -> list[str]:
     """Months of the forecast horizon in which a resource of the bill of resources has no capacity row: the
     supply plan would take them as unconstrained without a word, so each is a problem while capacity is
     modelled. (A budget that ends before the horizon is only a warning, from validation: budgets are annual.)"""
-    start = parse_cycle(cycle)
+    start = cycle.start
     horizon = params.forecast.horizon_months
     missing = uncovered_capacity(capacity, routes, start, horizon)
     if missing.empty:

@@ -2,7 +2,7 @@
 
 Reading never loses a good line: a damaged one (cut short, not UTF-8, not an event, a number that is not finite)
 is skipped and listed with its file and line. Appending happens under an exclusive lock and never glues an event
-onto a line that was cut short. The events' meaning (ids, fields, replay) is ``decisions.py``'s.
+onto a line that was cut short. The events' meaning (ids, fields, replay) is ``review.decisions``'.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ACTIONS = ("add", "update", "close")
 _ID = re.compile(r"D-[0-9]{1,6}")
 
 
-class DecisionEvents(list):  # type: ignore[type-arg]
+class DecisionEvents(list[dict[str, Any]]):
     """The decision log's events, with ``damaged``: the lines that could not be read (``file``, ``line``, ``problem``)."""
 
     damaged: list[dict[str, Any]]

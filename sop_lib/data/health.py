@@ -2,7 +2,8 @@
 
 Pure functions, no I/O: validated tables in, problem and warning rows out (dicts with the columns of
 :data:`PROBLEM_COLUMNS`: file, row, column, problem, value). ``validate.validate_tables`` calls
-:func:`check_health`; ``cycle`` calls :func:`uncovered_capacity` to check the forecast horizon against capacity.
+:func:`check_health`; ``context.check_planner_inputs`` calls :func:`uncovered_capacity` to check the forecast
+horizon against capacity.
 ``docs/data-contract.md`` says each rule, and why it stops the cycle or is only a warning.
 
 Dates far from the rest are found by gaps, not by a fixed window, so the rule holds for a retailer with 13
@@ -20,11 +21,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sop_lib.core.cycle import CYCLE_YEARS
+
 PROBLEM_COLUMNS = ["file", "row", "column", "problem", "value"]
 Problem = dict[str, object]
 Found = tuple[list[Problem], list[Problem]]  # (problems, warnings)
 
-FIRST_CYCLE, LAST_CYCLE = pd.Timestamp("1990-01-01"), pd.Timestamp("2100-12-01")
+FIRST_CYCLE, LAST_CYCLE = pd.Timestamp(CYCLE_YEARS[0], 1, 1), pd.Timestamp(CYCLE_YEARS[1], 12, 1)
 GAP_MONTHS = 12  # more months than this in a row without any row of a table splits its dates
 FAR_YEARS = 10  # a sparse date this far before the sales history or after the cycle is a typo
 MANY_FAR_ROWS = 20  # from this many rows in a far span on: one problem for the span, not one per row

@@ -90,8 +90,8 @@ def _read_csv(name: str, path: Path) -> RawTable:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         start = data.rfind(b"\n", 0, exc.start) + 1
-        snippet = data[max(start, exc.start - 30) : exc.start + 10].split(b"\n")[0]
-        snippet = snippet.decode("cp1252", errors="replace").strip()
+        raw = data[max(start, exc.start - 30) : exc.start + 10].split(b"\n")[0]
+        snippet = raw.decode("cp1252", errors="replace").strip()
         return RawTable(name, path, None, error=(
             f"not UTF-8 (it reads as latin-1 / cp1252: line {line} has '{snippet}'): save it as 'CSV UTF-8' from "
             "Excel, or import it with `sop import` and `encoding: latin-1` in mapping.yaml"))

@@ -1,6 +1,6 @@
 """The overrides file: its columns and its validation, every problem at once with file, row and column.
 
-Overrides come from ``params/overrides/<cycle>.csv`` (``store.read_overrides``), written by hand or by the
+Overrides come from ``params/overrides/<cycle>.csv`` (``Store.read_overrides``), written by hand or by the
 override editor (``sop_lib.widgets.override_editor``). One row per override::
 
     owner, level, target, region, first_month, last_month, change_pct, change_units, reason
@@ -10,35 +10,79 @@ override editor (``sop_lib.widgets.override_editor``). One row per override::
 restricts a sku- or family-level override to one region. Months are inclusive. Exactly one of ``change_pct``
 (every series in scope × (1 + pct/100)) and ``change_units`` (units per month, spread over the series in scope
 in proportion to their current value) is filled. Overrides apply in file order, each on the result of the
-ones before (``consensus.apply_overrides``).
+ones before (``demand.consensus.apply_overrides``).
 
+Each cell is checked on its own by a pandera schema (``OVERRIDE_CELLS``, as the input contract is), lazily, so
+every failing cell is a problem with its row and column; the rules between a row's cells (``_Checker``) follow.
 Pure functions: frames in, frames out, no file I/O.
 """
 
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
+from sop_lib.core.cycle import parse_month
 from sop_lib.core.errors import InputInvalid
 
-OVERRIDE_COLUMNS = [
-    "owner", "level", "target", "region", "first_month", "last_month", "change_pct", "change_units", "reason",
-]
-REQUIRED_COLUMNS = ("owner", "level", "target", "first_month", "last_month", "reason")
 LEVELS = ("sku", "family", "region")
 #: Beyond these an override is a typo, not a plan (a +1,000 % override multiplies demand by 11).
 MAX_CHANGE_PCT = 1000.0
 MAX_CHANGE_UNITS = 1e9
+NOT_A_MONTH = "not a month (expected YYYY-MM, e.g. 2026-11)"
+NOT_A_NUMBER = "not a number (use a dot for decimals, no thousands separator)"
 
-CLEAN_COLUMNS = ["override_id", "row", *OVERRIDE_COLUMNS]
 _PROBLEM_COLUMNS = ["file", "row", "column", "problem", "value"]  # as validate.PROBLEM_COLUMNS
-_MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 _FIRST_ROW = 2  # a spreadsheet shows the header as row 1
+# a row's problems are listed in this order of their columns (the file's own order, the rules between cells last)
+_ORDER = ["owner", "reason", "level", "target", "region", "first_month", "last_month", "first_month, last_month",
+          "change_pct", "change_units", "change_pct, change_units"]
+
+
+def _number(text: str) -> float | None:
+    """A finite number as typed (``12.5``, ``-3``, ``1e3``); None otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _percent(text: str) -> float | None:
+    """A % change as typed, or as a spreadsheet's percentage cell saves it (``12%``)."""
+    return _number(text[:-1].strip() if text.endswith("%") else text)
+
+
+def _given(problem: str) -> pa.Check:
+    return pa.Check(lambda cells: cells != "", error=problem)
+
+
+def _reads(parse: Callable[[str], object], problem: str, blank_ok: bool = False) -> pa.Check:
+    """Cells that ``parse`` reads (it returns None for the others); blank cells too when ``blank_ok``."""
+    return pa.Check(lambda cells: cells.map(parse).notna() | (blank_ok & (cells == "")), error=problem)
+
+
+#: Each cell of an overrides file on its own (stripped text, ``""`` when blank), every failure reported with its
+#: row and column (``error`` is the planner's message). The rules between a row's cells are ``_Checker``'s.
+OVERRIDE_CELLS = pa.DataFrameSchema({
+    "owner": pa.Column(checks=_given("owner is blank: name the person or team making the change")),
+    "level": pa.Column(checks=pa.Check(lambda cells: cells.str.lower().isin(LEVELS),
+                                       error="level must be sku, family or region")),
+    "target": pa.Column(checks=_given("target is blank: give the SKU code, family or region to change")),
+    "region": pa.Column(required=False),  # empty: every region
+    "first_month": pa.Column(checks=_reads(parse_month, NOT_A_MONTH)),
+    "last_month": pa.Column(checks=_reads(parse_month, NOT_A_MONTH)),
+    "change_pct": pa.Column(checks=_reads(_percent, NOT_A_NUMBER, blank_ok=True), required=False),
+    "change_units": pa.Column(checks=_reads(_number, NOT_A_NUMBER, blank_ok=True), required=False),
+    "reason": pa.Column(checks=_given("reason is blank: say why (promotion, customer news, listing, …)")),
+})
+OVERRIDE_COLUMNS = list(OVERRIDE_CELLS.columns)
+CLEAN_COLUMNS = ["override_id", "row", *OVERRIDE_COLUMNS]
 
 
 class OverridesInvalid(InputInvalid):
@@ -57,27 +101,6 @@ def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value).strip()
 
 
-def _parse_month(text: str) -> pd.Timestamp | None:
-    """``YYYY-MM`` (or a full ``YYYY-MM-DD`` date, as a spreadsheet may save it) → first day of the month."""
-    match = _MONTH.match(text)
-    if not match:
-        return None
-    try:
-        return pd.Timestamp(int(match.group(1)), int(match.group(2)), int(match.group(3) or 1)).replace(day=1)
-    except ValueError:
-        return None
-
-
-def _parse_number(text: str, percent: bool = False) -> float | None:
-    if percent and text.endswith("%"):  # a spreadsheet's percentage cell saves as "12%"
-        text = text[:-1].strip()
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _canonical(value: str, known: list[str]) -> str | None:
     """``value`` as spelled in ``known`` (exact, else ignoring case), or None if unknown."""
     if value in known:
@@ -88,14 +111,15 @@ def _canonical(value: str, known: list[str]) -> str | None:
 
 @dataclass
 class _Checker:
-    """The checks of one overrides file, row by row, each problem added to ``problems`` in file order."""
+    """The rules between the cells of a row (a target of its level, months in order and in the horizon, one
+    change within bounds), each problem added to ``problems``. Cells that fail ``OVERRIDE_CELLS`` are left to it."""
 
     source: str
-    present: set[str]
     known: dict[str, list[str]]  # level → the names a target may take
     series: pd.DataFrame  # sku, region, family of the forecast
     start: pd.Timestamp | None
     end: pd.Timestamp | None
+    has_change: bool  # the file has change_pct or change_units
     problems: list[dict[str, object]] = field(default_factory=list)
 
     @classmethod
@@ -106,11 +130,7 @@ class _Checker:
         periods = pd.to_datetime(statistical["period"]).dt.to_period("M").dt.to_timestamp()
         start, end = (periods.min(), periods.max()) if len(periods) else (None, None)
         series = statistical[["sku", "region", "family"]].drop_duplicates().astype(str)
-        return cls(source, present, known, series, start, end)
-
-    @property
-    def has_change(self) -> bool:
-        return "change_pct" in self.present or "change_units" in self.present
+        return cls(source, known, series, start, end, bool({"change_pct", "change_units"} & present))
 
     def problem(self, row: int | None, column: str, text: str, value: object = "") -> bool:
         """Record a problem; returns False so that a check can ``return self.problem(...)``."""
@@ -118,21 +138,30 @@ class _Checker:
                               "value": _text(value)})
         return False
 
-    def columns(self) -> None:
-        for col in REQUIRED_COLUMNS:
-            if col not in self.present:
-                self.problem(None, col, "required column is missing")
+    def cells(self, cells: pd.DataFrame) -> set[int]:
+        """Check the file's columns (the columns it has, its non-blank rows) against ``OVERRIDE_CELLS``: a missing
+        column is a problem without a row, a failing cell one with its row. Returns the rows with a failing cell."""
+        try:
+            OVERRIDE_CELLS.validate(cells, lazy=True)
+            cases = pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+        except pa.errors.SchemaErrors as err:
+            cases = err.failure_cases
+        missing = cases["check"] == "column_in_dataframe"
+        for column in [c for c in OVERRIDE_COLUMNS if c in set(cases.loc[missing, "failure_case"])]:
+            self.problem(None, column, "required column is missing")
         if not self.has_change:
             self.problem(None, "change_pct, change_units", "required column is missing: add change_pct or change_units")
+        for case in cases[~missing].itertuples(index=False):
+            self.problem(int(case.index) + _FIRST_ROW, str(case.column), str(case.check), case.failure_case)
+        return {int(i) for i in cases.loc[~missing, "index"]}
 
-    def row(self, row: int, rec: pd.Series) -> dict[str, object] | None:
-        """The row typed, or None when it has a problem (every problem of the row is recorded)."""
-        ok = self._text_given(row, rec)
+    def row(self, row: int, rec: pd.Series, typed: bool) -> dict[str, object] | None:
+        """The row typed, or None when it has a problem (every problem of the row is recorded). ``typed``: its
+        cells passed ``OVERRIDE_CELLS`` and the file has every column it needs."""
         level, target, region, where_ok = self._scope(row, rec)
         (first, last), months_ok = self._months(row, rec)
         values, change_ok = self._change(row, rec)
-        if not (ok and where_ok and months_ok and change_ok) or not (
-                self.has_change and all(c in self.present for c in REQUIRED_COLUMNS)):
+        if not (typed and where_ok and months_ok and change_ok):
             return None
         scope = self.series[self.series[level] == target]
         if region is not None:
@@ -147,24 +176,12 @@ class _Checker:
                 "change_pct": np.nan if values["change_pct"] is None else values["change_pct"],
                 "change_units": np.nan if values["change_units"] is None else values["change_units"]}
 
-    def _text_given(self, row: int, rec: pd.Series) -> bool:
-        ok = True
-        for col, what in (("owner", "name the person or team making the change"),
-                          ("reason", "say why (promotion, customer news, listing, …)")):
-            if col in self.present and not rec[col]:
-                ok = self.problem(row, col, f"{col} is blank: {what}")
-        return ok
-
     def _scope(self, row: int, rec: pd.Series) -> tuple[str, str | None, str | None, bool]:
         """Level, target and region spelled as in the data, and whether they are all right."""
         ok = True
-        level = rec["level"].lower()
-        if "level" in self.present and level not in LEVELS:
-            ok, level = self.problem(row, "level", "level must be sku, family or region", rec["level"]), ""
+        level = rec["level"].lower() if rec["level"].lower() in LEVELS else ""
         target, region = rec["target"], rec["region"] or None
-        if "target" in self.present and not target:
-            ok = self.problem(row, "target", "target is blank: give the SKU code, family or region to change")
-        elif level and target:
+        if level and target:
             target = _canonical(target, self.known[level])
             if target is None:
                 where = "products" if level in ("sku", "family") else "the forecast"
@@ -183,12 +200,7 @@ class _Checker:
 
     def _months(self, row: int, rec: pd.Series) -> tuple[tuple[pd.Timestamp | None, pd.Timestamp | None], bool]:
         ok = True
-        months = {}
-        for col in ("first_month", "last_month"):
-            months[col] = _parse_month(rec[col])
-            if col in self.present and months[col] is None:
-                ok = self.problem(row, col, "not a month (expected YYYY-MM, e.g. 2026-11)", rec[col])
-        first, last = months["first_month"], months["last_month"]
+        first, last = parse_month(rec["first_month"]), parse_month(rec["last_month"])
         if first is not None and last is not None:
             if first > last:
                 ok = self.problem(row, "first_month", "first_month is after last_month",
@@ -200,15 +212,7 @@ class _Checker:
 
     def _change(self, row: int, rec: pd.Series) -> tuple[dict[str, float | None], bool]:
         ok = True
-        values: dict[str, float | None] = {}
-        for col in ("change_pct", "change_units"):
-            values[col] = None
-            if rec[col]:
-                values[col] = _parse_number(rec[col], percent=col == "change_pct")
-                if values[col] is None:
-                    ok = self.problem(row, col, "not a number (use a dot for decimals, no thousands separator)",
-                                      rec[col])
-        pct, units = values["change_pct"], values["change_units"]
+        pct, units = _percent(rec["change_pct"]), _number(rec["change_units"])
         if rec["change_pct"] and rec["change_units"]:
             ok = self.problem(row, "change_pct, change_units", "fill change_pct or change_units, not both",
                               f"{rec['change_pct']} | {rec['change_units']}")
@@ -225,7 +229,7 @@ class _Checker:
         elif units is not None and abs(units) > MAX_CHANGE_UNITS:
             ok = self.problem(row, "change_units", f"implausibly large: beyond ±{MAX_CHANGE_UNITS:,.0f} units a "
                               "month (a typo or a value pasted in the wrong column?)", rec["change_units"])
-        return values, ok
+        return {"change_pct": pct, "change_units": units}, ok
 
 
 def validate_overrides(
@@ -239,7 +243,7 @@ def validate_overrides(
     Parameters
     ----------
     raw
-        The file as read (``store.read_overrides``): text cells, columns ``OVERRIDE_COLUMNS`` (``region`` and
+        The file as read (``Store.read_overrides``): text cells, columns ``OVERRIDE_COLUMNS`` (``region`` and
         one of ``change_pct`` / ``change_units`` may be absent; other columns are ignored). Rows that are
         entirely blank are skipped but still count for row numbers.
     statistical
@@ -265,14 +269,15 @@ def validate_overrides(
     """
     raw = raw.rename(columns=lambda c: str(c).strip()).reset_index(drop=True)
     cells = raw.reindex(columns=OVERRIDE_COLUMNS).map(_text)
-    blank = raw.map(_text).eq("").all(axis=1)
+    cells = cells[~raw.map(_text).eq("").all(axis=1)]  # a blank row is skipped; the rows after it keep their number
     check = _Checker.of(source, set(raw.columns), statistical, products)
-    if not blank.all():
-        check.columns()
-    clean = [rec for i, cells_of in cells[~blank].iterrows()
-             if (rec := check.row(int(i) + _FIRST_ROW, cells_of)) is not None]
-    problems = check.problems
-    if problems:
+    failed = check.cells(cells[[c for c in OVERRIDE_COLUMNS if c in raw.columns]]) if len(cells) else set()
+    complete = all(p["row"] is not None for p in check.problems)  # every column it needs is there
+    clean = [rec for i, cells_of in cells.iterrows()
+             if (rec := check.row(int(i) + _FIRST_ROW, cells_of, typed=complete and i not in failed)) is not None]
+    if check.problems:  # in file order: by row, a row's problems in the order of their columns
+        problems = sorted(check.problems, key=lambda p: (-1, 0) if p["row"] is None else (
+            p["row"], _ORDER.index(str(p["column"]))))
         frame = pd.DataFrame(problems, columns=_PROBLEM_COLUMNS)
         frame["row"] = frame["row"].astype("Int64")
         raise OverridesInvalid(frame, source)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sop_lib.core.cycle import Cycle
 from sop_lib.core.errors import ParamsError
 
 
@@ -20,30 +21,33 @@ class _Strict(BaseModel):
 
 
 class ForecastParams(_Strict):
-    horizon_months: int = Field(18, ge=1, le=60)
-    backtest_windows: int = Field(3, ge=1, le=12, description="rolling origins of the backtest")
-    backtest_horizon: int = Field(6, ge=1, le=24, description="months ahead scored at each origin")
-    backtest_step: int = Field(3, ge=1, le=12, description="months between origins")
-    interval_levels: tuple[int, ...] = Field((80, 95), min_length=1, description="prediction intervals, in %")
-    calibrate_intervals: bool = Field(True, description="widen intervals to their backtest coverage")
-    min_history_months: int = Field(24, ge=13, description="shorter series are new items: family profile")
-    combine_best: int = Field(4, ge=0, le=9, description="candidate 'combo' combines each series' k best; 0 = none")
+    """The forecast's settings: the one object ``build_forecast``, ``forecast_core`` and the models take."""
+
+    horizon_months: int = Field(default=18, ge=1, le=60)
+    backtest_windows: int = Field(default=3, ge=1, le=12, description="rolling origins of the backtest")
+    backtest_horizon: int = Field(default=6, ge=1, le=24, description="months ahead scored at each origin")
+    backtest_step: int = Field(default=3, ge=1, le=12, description="months between origins")
+    interval_levels: tuple[int, ...] = Field(default=(80, 95), min_length=1, description="prediction intervals, in %")
+    calibrate_intervals: bool = Field(default=True, description="widen intervals to their backtest coverage")
+    min_history_months: int = Field(default=24, ge=13, description="shorter series are new items: family profile")
+    combine_best: int = Field(default=4, ge=0, le=9, description="candidate 'combo' combines each series' k best; "
+                              "0 = none")
     combine_method: Literal["mean", "median"] = "mean"
     prophet_classes: tuple[Literal["A", "B", "C"], ...] = ("A", "B")
     auto_arima_classes: tuple[Literal["A", "B", "C"], ...] = ()
     prophet_algorithm: Literal["LBFGS", "Newton", "BFGS"] = "LBFGS"
-    prophet_uncertainty_samples: int = Field(300, ge=0)
+    prophet_uncertainty_samples: int = Field(default=300, ge=0)
     executor: Literal["local", "dask"] = "local"
-    scheduler: str = Field("", description="Dask scheduler address (tcp://host:8786) when executor is dask")
-    workers: int = Field(0, ge=0, description="local processes; 0 = all cores")
-    batch_size: int = Field(0, ge=0, description="series per parallel task; 0 = automatic")
-    top_skus: int = Field(6, ge=1, description="largest SKUs charted one by one")
-    allow_stale_months: int = Field(0, ge=0, le=12, description="months the history may end before the month "
-                                    "before the cycle (a known late extract); 0 = it must reach it")
+    scheduler: str = Field(default="", description="Dask scheduler address (tcp://host:8786) when executor is dask")
+    workers: int = Field(default=0, ge=0, description="local processes; 0 = all cores")
+    batch_size: int = Field(default=0, ge=0, description="series per parallel task; 0 = automatic")
+    top_skus: int = Field(default=6, ge=1, description="largest SKUs charted one by one")
+    allow_stale_months: int = Field(default=0, ge=0, le=12, description="months the history may end before the "
+                                    "month before the cycle (a known late extract); 0 = it must reach it")
 
     @model_validator(mode="after")
     def _backtest_fits_history(self) -> ForecastParams:
-        span = self.backtest_horizon + (self.backtest_windows - 1) * self.backtest_step
+        span = self.backtest_span
         if self.min_history_months < span + 12:
             raise ValueError(
                 f"min_history_months ({self.min_history_months}) must be at least the backtest span ({span}) + 12, "
@@ -52,14 +56,20 @@ class ForecastParams(_Strict):
         return self
 
     @property
+    def backtest_span(self) -> int:
+        """Months at the end of the history that the backtest forecasts (its first origin is this many months
+        before the history's last month)."""
+        return self.backtest_horizon + (self.backtest_windows - 1) * self.backtest_step
+
+    @property
     def interval_level(self) -> int:
         """The interval shown in charts (the first of ``interval_levels``)."""
         return self.interval_levels[0]
 
 
 class CapacityParams(_Strict):
-    warn_utilisation: float = Field(0.9, gt=0, description="utilisation from which a month is 'tight'")
-    max_utilisation: float = Field(1.0, gt=0, description="utilisation above which a month is over capacity")
+    warn_utilisation: float = Field(default=0.9, gt=0, description="utilisation from which a month is 'tight'")
+    max_utilisation: float = Field(default=1.0, gt=0, description="utilisation above which a month is over capacity")
 
     @model_validator(mode="after")
     def _warn_before_max(self) -> CapacityParams:
@@ -71,7 +81,7 @@ class CapacityParams(_Strict):
 
 class FinanceParams(_Strict):
     currency: str = "EUR"
-    budget_gap_threshold_pct: float = Field(5.0, ge=0, description="flag plan vs budget gaps beyond ± this %")
+    budget_gap_threshold_pct: float = Field(default=5.0, ge=0, description="flag plan vs budget gaps beyond ± this %")
 
 
 class Overtime(_Strict):
@@ -84,33 +94,38 @@ class Overtime(_Strict):
 class SupplyParams(_Strict):
     """The constrained supply plan (a linear programme) and the inventory projection."""
 
-    holding_cost_pct_per_year: float = Field(20.0, ge=0, description="cost of holding stock, % of unit cost a year")
-    service_level: float = Field(0.95, gt=0.5, lt=1, description="cycle service level the safety stock targets")
-    lead_time_months: float = Field(1.0, gt=0, description="replenishment lead time, in months")
-    build_ahead: bool = Field(True, description="may produce in earlier months and hold the stock")
-    max_build_ahead_months: int | None = Field(3, ge=0, description="stock at a month's end covers at most the next "
-                                               "this many months' demand (shelf life); None = no limit")
-    safety_stock_weight: float = Field(0.5, ge=0, description="penalty per unit-month below safety stock, as a "
-                                       "share of the unit's margin; 0 = the plan ignores safety stock")
-    no_stock_families: tuple[str, ...] = Field((), description="families that cannot be held in stock (services, "
-                                               "fresh lines): made in the month they are sold, no build-ahead")
-    no_stock_resources: tuple[str, ...] = Field((), description="the same for every SKU routed through these")
+    holding_cost_pct_per_year: float = Field(default=20.0, ge=0, description="cost of holding stock, % of unit "
+                                             "cost a year")
+    service_level: float = Field(default=0.95, gt=0.5, lt=1, description="cycle service level the safety stock "
+                                 "targets")
+    lead_time_months: float = Field(default=1.0, gt=0, description="replenishment lead time, in months")
+    build_ahead: bool = Field(default=True, description="may produce in earlier months and hold the stock")
+    max_build_ahead_months: int | None = Field(default=3, ge=0, description="stock at a month's end covers at most "
+                                               "the next this many months' demand (shelf life); None = no limit")
+    safety_stock_weight: float = Field(default=0.5, ge=0, description="penalty per unit-month below safety stock, "
+                                       "as a share of the unit's margin; 0 = the plan ignores safety stock")
+    no_stock_families: tuple[str, ...] = Field(default=(), description="families that cannot be held in stock "
+                                               "(services, fresh lines): made in the month they are sold, no "
+                                               "build-ahead")
+    no_stock_resources: tuple[str, ...] = Field(default=(), description="the same for every SKU routed through "
+                                                "these")
     overtime: dict[str, Overtime] = Field(default_factory=dict, description="overtime per resource")
-    solver_time_limit_s: float = Field(120.0, gt=0, description="stop the solver after this long")
+    solver_time_limit_s: float = Field(default=120.0, gt=0, description="stop the solver after this long")
 
 
 class DecisionParams(_Strict):
-    tracking_signal_limit: float = Field(4.0, gt=0, description="raise a bias item outside ± this tracking signal")
+    tracking_signal_limit: float = Field(default=4.0, gt=0, description="raise a bias item outside ± this tracking "
+                                         "signal")
 
 
 class ScenarioSpec(_Strict):
     """A what-if on top of the consensus plan: demand, price and capacity changes (all optional)."""
 
     description: str = ""
-    demand_pct: float = Field(0.0, gt=-100, description="% change of every SKU's demand")
+    demand_pct: float = Field(default=0.0, gt=-100, description="% change of every SKU's demand")
     demand_pct_by_family: dict[str, float] = Field(default_factory=dict,
                                                    description="% change per family, compounded with demand_pct")
-    price_pct: float = Field(0.0, gt=-100, description="% change of every unit price (unit costs unchanged)")
+    price_pct: float = Field(default=0.0, gt=-100, description="% change of every unit price (unit costs unchanged)")
     capacity_pct: dict[str, float] = Field(default_factory=dict,
                                            description="% change of available hours, per resource")
     extra_hours: dict[str, float] = Field(default_factory=dict,
@@ -147,11 +162,11 @@ class KpiParams(_Strict):
 
 
 class RunParams(_Strict):
-    notebook_timeout_s: int = Field(1800, ge=10, description="a cell running longer than this fails the run")
+    notebook_timeout_s: int = Field(default=1800, ge=10, description="a cell running longer than this fails the run")
 
 
 class CycleParams(_Strict):
-    company: str = Field("", description="the company's name, shown on every page")
+    company: str = Field(default="", description="the company's name, shown on every page")
     forecast: ForecastParams = ForecastParams()
     capacity: CapacityParams = CapacityParams()
     finance: FinanceParams = FinanceParams()
@@ -233,14 +248,15 @@ def _origin(loc: tuple[Any, ...], layers: list[tuple[str, dict[str, Any]]]) -> s
     return best
 
 
-def load_params(params_dir: Path, cycle: str, overrides: dict[str, Any] | None = None) -> CycleParams:
+def load_params(params_dir: Path, cycle: Cycle | str, overrides: dict[str, Any] | None = None) -> CycleParams:
     """Defaults, then the cycle's file if present, then ``overrides`` (e.g. from a notebook's
     parameters cell; ``None`` values are ignored).
 
     A cycle's file may drop inherited entries with ``remove: [scenarios.upside, supply.overtime.Bottling]``.
-    Raises ``ParamsError`` listing every problem at once, each with its key and the file that set it.
+    Raises ``ParamsError`` listing every problem at once, each with its key and the file that set it; a cycle id
+    given as text is parsed first (``params/<cycle>.yaml`` is named after it: ``../../secret`` is not a cycle).
     """
-    _check_cycle_id(cycle)
+    cycle = Cycle.parse(cycle)
     defaults = params_dir / "defaults.yaml"
     layers: list[tuple[str, dict[str, Any]]] = []
     read_errors = []
@@ -279,9 +295,10 @@ def load_params(params_dir: Path, cycle: str, overrides: dict[str, Any] | None =
     return params
 
 
-def param_origin(params_dir: Path, cycle: str, key: str) -> str:
+def param_origin(params_dir: Path, cycle: Cycle | str, key: str) -> str:
     """The parameter file that sets the dotted ``key`` for ``cycle`` (the cycle's file when it holds the key,
     else ``defaults.yaml``), for messages that must name where to fix a value."""
+    cycle = Cycle.parse(cycle)
     layers = [(str(p), _read_yaml(p)) for p in (params_dir / "defaults.yaml", params_dir / f"{cycle}.yaml")
               if p.exists()]
     return _origin(tuple(key.split(".")), layers) if layers else str(params_dir / "defaults.yaml")
@@ -290,10 +307,3 @@ def param_origin(params_dir: Path, cycle: str, key: str) -> str:
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
     return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
 
-
-def _check_cycle_id(cycle: str) -> None:
-    """A cycle id is checked before any file named after it is opened (``../../secret`` is not a cycle)."""
-    import re
-
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(cycle)):
-        raise ParamsError(f"Cycle {cycle!r} is not a month in the form YYYY-MM (e.g. 2026-11).")

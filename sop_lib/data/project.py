@@ -1,5 +1,5 @@
-"""A new S&OP project folder a company owns (``sop init``): neutral parameters, header-only input templates,
-a commented mapping file for ``sop import``, and a README of the folder.
+"""An S&OP project folder: where the one in use is (``find_root``), and a new one a company owns (``sop init``):
+neutral parameters, header-only input templates, a commented mapping file for ``sop import``, and a README.
 
 Nothing of the demo company is written here: the demo builds its own project (``sop_lib.demo.project``).
 """
@@ -7,13 +7,35 @@ Nothing of the demo company is written here: the demo builds its own project (``
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-from sop_lib.core.errors import SopError
+from sop_lib.core.errors import ParamsError, SopError
 from sop_lib.data.contract import TABLES, columns_of
 from sop_lib.data.overrides import OVERRIDE_COLUMNS
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "project"
+
+
+def find_root(root: str | Path | None = None) -> Path:
+    """The project root: ``root`` if given, else ``$SOP_HOME``, else the nearest folder at or above the
+    working directory that holds ``params/defaults.yaml``."""
+    given = root or os.environ.get("SOP_HOME")
+    if given:
+        folder = Path(given).expanduser().resolve()
+        if not folder.is_dir():  # a mistyped --root must not become a new project
+            where = "--root" if root else "SOP_HOME"
+            raise ParamsError(f"The project folder {folder} ({where}) does not exist. Pass the folder that holds "
+                              "params/defaults.yaml, or make one with `sop init`.")
+        return folder
+    here = Path.cwd().resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "params" / "defaults.yaml").exists():
+            return folder
+    raise SopError(
+        f"No S&OP project found at or above {here}: expected a folder with params/defaults.yaml. "
+        "Run from the project folder, pass --root, or set SOP_HOME."
+    )
 
 
 class ProjectExists(SopError):

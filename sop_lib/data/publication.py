@@ -11,23 +11,30 @@ import json
 import shutil
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sop_lib.core.cycle import Cycle
 from sop_lib.core.errors import SopError
 
 
 class PublicationMixin:
-    """Publication steps of ``Store`` (it provides ``cycle_dir``, ``published_dir`` and ``published_info``)."""
+    """Publication steps of ``Store``, which provides the paths and the publication record."""
 
-    def publish_results(self, cycle: str, run_dir: Path, info: dict[str, Any]) -> Path:
+    if TYPE_CHECKING:  # what ``Store`` provides
+        def cycle_dir(self, cycle: Cycle | str) -> Path: ...
+        def published_dir(self, cycle: Cycle | str) -> Path: ...
+        def published_info(self, cycle: Cycle | str) -> dict[str, Any]: ...
+
+    def publish_results(self, cycle: Cycle | str, run_dir: Path, info: dict[str, Any]) -> Path:
         """Copy a run's results into ``published/`` (the archive the next cycles read), read-only.
         A previously published version is kept under ``superseded/``."""
+        cycle = Cycle.parse(cycle)
         return self.swap_published(cycle, self.stage_published(cycle, run_dir, info))
 
-    def staged_published_dir(self, cycle: str, run_id: str) -> Path:
+    def staged_published_dir(self, cycle: Cycle | str, run_id: str) -> Path:
         return self.cycle_dir(cycle) / f".published-{run_id}"
 
-    def stage_published(self, cycle: str, run_dir: Path, info: dict[str, Any]) -> Path:
+    def stage_published(self, cycle: Cycle | str, run_dir: Path, info: dict[str, Any]) -> Path:
         """The run's results and ``published.json`` in a folder beside ``published/``, ready to replace it."""
         tmp = self.staged_published_dir(cycle, run_dir.name)
         if tmp.exists():
@@ -36,9 +43,10 @@ class PublicationMixin:
         (tmp / "published.json").write_text(json.dumps(info, indent=2, default=str), encoding="utf-8")
         return tmp
 
-    def swap_published(self, cycle: str, staged: Path) -> Path:
+    def swap_published(self, cycle: Cycle | str, staged: Path) -> Path:
         """Put ``staged`` (from ``stage_published``) in place of ``published/``, the earlier version moved to
         ``superseded/<its run id>/``. Does nothing if ``staged`` is gone (already swapped)."""
+        cycle = Cycle.parse(cycle)
         final = self.published_dir(cycle)
         if not staged.exists():
             return final
@@ -52,15 +60,16 @@ class PublicationMixin:
         _make_read_only(final)
         return final
 
-    def _published_run_id(self, cycle: str) -> str:
+    def _published_run_id(self, cycle: Cycle | str) -> str:
         try:
             return str(self.published_info(cycle).get("run_id") or "")
         except SopError:  # a damaged record must not stop a publication half-way
             return ""
 
-    def swap_snapshot(self, cycle: str, staged: Path) -> Path:
+    def swap_snapshot(self, cycle: Cycle | str, staged: Path) -> Path:
         """Put a run's snapshot folder ``staged`` in place of the cycle's snapshot, the earlier one kept beside the
         results it produced (``superseded/<run id>-snapshot/``). Does nothing if ``staged`` is gone."""
+        cycle = Cycle.parse(cycle)
         final = self.cycle_dir(cycle) / "snapshot"
         if not staged.exists():
             return final

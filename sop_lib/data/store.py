@@ -12,7 +12,8 @@ Layout under the root (a project checkout, or any folder with ``params/defaults.
     reports/<cycle>/                               the published HTML pack
     data/.locks/<cycle>.lock                       held by the command writing the cycle's data
 
-A cycle id is checked (``parse_cycle``) before any file named after it is opened.
+Every method that takes a cycle takes a ``Cycle`` or its id: an id given as text is parsed (``Cycle.parse``)
+before any file named after it is opened; a ``Cycle`` was parsed where it came in and is not parsed again.
 """
 
 from __future__ import annotations
@@ -30,35 +31,15 @@ from typing import Any
 
 import pandas as pd
 
-from sop_lib.core.cycle import is_cycle, parse_cycle
+from sop_lib.core.cycle import Cycle, is_cycle
 from sop_lib.core.errors import CycleLocked, CycleNotFound, DamagedFile, ParamsError, SopError
 from sop_lib.core.exports import neutralise_formulas
 from sop_lib.data.decision_log import DecisionEvents, locked_log, read_log
 from sop_lib.data.input_files import sha256_file
 from sop_lib.data.overrides import OVERRIDE_COLUMNS
+from sop_lib.data.project import find_root
 from sop_lib.data.publication import PublicationMixin
 from sop_lib.data.snapshot import Snapshot
-
-
-def find_root(root: str | Path | None = None) -> Path:
-    """The project root: ``root`` if given, else ``$SOP_HOME``, else the nearest folder at or above the
-    working directory that holds ``params/defaults.yaml``."""
-    given = root or os.environ.get("SOP_HOME")
-    if given:
-        folder = Path(given).expanduser().resolve()
-        if not folder.is_dir():  # a mistyped --root must not become a new project
-            where = "--root" if root else "SOP_HOME"
-            raise ParamsError(f"The project folder {folder} ({where}) does not exist. Pass the folder that holds "
-                           "params/defaults.yaml, or make one with `sop init`.")
-        return folder
-    here = Path.cwd().resolve()
-    for folder in [here, *here.parents]:
-        if (folder / "params" / "defaults.yaml").exists():
-            return folder
-    raise SopError(
-        f"No S&OP project found at or above {here}: expected a folder with params/defaults.yaml. "
-        "Run from the project folder, pass --root, or set SOP_HOME."
-    )
 
 
 class Store(PublicationMixin):
@@ -68,15 +49,14 @@ class Store(PublicationMixin):
         self.root = find_root(root)
         self._snapshot_dirs: dict[str, Path] = {}
 
-    def with_snapshot(self, cycle: str, folder: Path) -> Store:
+    def with_snapshot(self, cycle: Cycle | str, folder: Path) -> Store:
         """This store, with ``cycle``'s snapshot read from and written to ``folder`` instead of the cycle's own
         (a run's snapshot, which replaces the cycle's only when the run is published)."""
-        parse_cycle(cycle)
         other = copy.copy(self)
-        other._snapshot_dirs = {**self._snapshot_dirs, cycle: Path(folder)}
+        other._snapshot_dirs = {**self._snapshot_dirs, Cycle.parse(cycle).id: Path(folder)}
         return other
 
-    def for_run(self, cycle: str, run_dir: Path) -> Store:
+    def for_run(self, cycle: Cycle | str, run_dir: Path) -> Store:
         """The store as a run (or a workbook opened with its ``run_dir``) sees it: the run's own snapshot
         (``<run_dir>/snapshot/``) when it has one, else the cycle's."""
         own = Path(run_dir) / "snapshot"
@@ -105,38 +85,44 @@ class Store(PublicationMixin):
         local = self.root / "notebooks"
         return local if local.exists() else Path(__file__).resolve().parents[2] / "notebooks"
 
-    def cycle_dir(self, cycle: str) -> Path:
-        parse_cycle(cycle)
-        return self.root / "data" / "cycles" / cycle
+    def cycle_dir(self, cycle: Cycle | str) -> Path:
+        """``data/cycles/<cycle>/``: the cycle's snapshot, runs and published results."""
+        return self.root / "data" / "cycles" / Cycle.parse(cycle).id
 
-    def snapshot_dir(self, cycle: str) -> Path:
-        return self._snapshot_dirs.get(cycle) or self.cycle_dir(cycle) / "snapshot"
+    def snapshot_dir(self, cycle: Cycle | str) -> Path:
+        cycle = Cycle.parse(cycle)
+        return self._snapshot_dirs.get(cycle.id) or self.cycle_dir(cycle) / "snapshot"
 
-    def published_dir(self, cycle: str) -> Path:
+    def published_dir(self, cycle: Cycle | str) -> Path:
         return self.cycle_dir(cycle) / "published"
 
-    def scratch_dir(self, cycle: str) -> Path:
+    def scratch_dir(self, cycle: Cycle | str) -> Path:
         return self.cycle_dir(cycle) / "scratch"
 
-    def runs_dir(self, cycle: str) -> Path:
+    def runs_dir(self, cycle: Cycle | str) -> Path:
         return self.cycle_dir(cycle) / "runs"
 
-    def new_run_dir(self, cycle: str) -> Path:
+    def new_run_dir(self, cycle: Cycle | str) -> Path:
         run_id = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
         folder = self.runs_dir(cycle) / run_id
         (folder / "results").mkdir(parents=True)
         return folder
 
-    def report_dir(self, cycle: str) -> Path:
-        return self.reports_dir / cycle
+    def report_dir(self, cycle: Cycle | str) -> Path:
+        return self.reports_dir / Cycle.parse(cycle).id
 
     # --- cycles ------------------------------------------------------------------------------
-    def cycles(self) -> list[str]:
-        """Cycles with a snapshot, oldest first."""
+    def _cycle_ids(self, holding: str) -> list[str]:
+        """Ids of the cycle folders (a folder whose name is not a cycle id is ignored) that hold ``holding``,
+        oldest first."""
         base = self.root / "data" / "cycles"
         if not base.exists():
             return []
-        return sorted(p.name for p in base.iterdir() if is_cycle(p.name) and (p / "snapshot" / "manifest.json").exists())
+        return sorted(p.name for p in base.iterdir() if is_cycle(p.name) and (p / holding).exists())
+
+    def cycles(self) -> list[str]:
+        """Cycles with a snapshot, oldest first."""
+        return self._cycle_ids("snapshot/manifest.json")
 
     def latest_cycle(self) -> str:
         cycles = self.cycles()
@@ -147,17 +133,15 @@ class Store(PublicationMixin):
             )
         return cycles[-1]
 
-    def is_published(self, cycle: str) -> bool:
+    def is_published(self, cycle: Cycle | str) -> bool:
         return (self.published_dir(cycle) / "published.json").exists()
 
-    def published_cycles(self, before: str | None = None) -> list[str]:
-        base = self.root / "data" / "cycles"
-        if not base.exists():
-            return []
-        cycles = sorted(p.name for p in base.iterdir() if is_cycle(p.name) and (p / "published" / "published.json").exists())
-        return [c for c in cycles if before is None or c < before]
+    def published_cycles(self, before: Cycle | str | None = None) -> list[str]:
+        """Published cycles (those before ``before`` if given), oldest first."""
+        last = None if before is None else Cycle.parse(before).id
+        return [c for c in self._cycle_ids("published/published.json") if last is None or c < last]
 
-    def published_info(self, cycle: str) -> dict[str, Any]:
+    def published_info(self, cycle: Cycle | str) -> dict[str, Any]:
         """``published/published.json`` of a published cycle: run id, snapshot fingerprint, time (empty if none)."""
         path = self.published_dir(cycle) / "published.json"
         if not path.exists():
@@ -165,14 +149,14 @@ class Store(PublicationMixin):
         return _read_json(path, "the record of the cycle's publication")
 
     @contextmanager
-    def cycle_lock(self, cycle: str, command: str = "") -> Iterator[None]:
+    def cycle_lock(self, cycle: Cycle | str, command: str = "") -> Iterator[None]:
         """One command writing a cycle's data at a time (``sop run``, ``snapshot``, ``demo``, ``forecast``): the
         second is refused with ``CycleLocked`` (exit code 5), naming the holder. Re-entrant within a process
         (the demo holds it around a run); the OS releases it if the process dies."""
         from filelock import FileLock, Timeout
 
-        self.cycle_dir(cycle)  # validates the cycle id
-        path = self.root / "data" / ".locks" / f"{cycle}.lock"  # outside the cycle: a refused run leaves it untouched
+        cycle = Cycle.parse(cycle)
+        path = self.root / "data" / ".locks" / f"{cycle.id}.lock"  # outside the cycle: a refused run leaves it untouched
         path.parent.mkdir(parents=True, exist_ok=True)
         holder = path.with_suffix(".holder.json")
         lock = FileLock(str(path), is_singleton=True)
@@ -224,7 +208,7 @@ class Store(PublicationMixin):
     # --- snapshot ----------------------------------------------------------------------------
     def write_snapshot(
         self,
-        cycle: str,
+        cycle: Cycle | str,
         tables: dict[str, pd.DataFrame],
         sources: dict[str, Path | None],
         warnings: pd.DataFrame,
@@ -238,6 +222,7 @@ class Store(PublicationMixin):
             TABLES,  # here, not at the top: pandera is only needed when a snapshot is taken
         )
 
+        cycle = Cycle.parse(cycle)
         final = self.snapshot_dir(cycle)
         tmp = final.with_name(f".snapshot-{os.getpid()}-{dt.datetime.now():%H%M%S%f}")
         tmp.mkdir(parents=True)
@@ -258,7 +243,7 @@ class Store(PublicationMixin):
             }
         fingerprint = hashlib.sha256("".join(entries[n]["sha256"] for n in sorted(entries)).encode()).hexdigest()
         manifest = {
-            "cycle": cycle,
+            "cycle": cycle.id,
             "captured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "fingerprint": fingerprint,
             "tables": entries,
@@ -271,9 +256,9 @@ class Store(PublicationMixin):
             final.rename(old)  # two renames: a reader never finds the folder half-written or missing for long
         tmp.rename(final)
         shutil.rmtree(old, ignore_errors=True)
-        return Snapshot(cycle, final, manifest, dict(tables))
+        return Snapshot(cycle.id, final, manifest, dict(tables))
 
-    def read_manifest(self, cycle: str) -> dict[str, Any]:
+    def read_manifest(self, cycle: Cycle | str) -> dict[str, Any]:
         """The manifest of ``cycle``'s snapshot (tables, fingerprint, warnings) without reading the tables."""
         manifest_path = self.snapshot_dir(cycle) / "manifest.json"
         if not manifest_path.exists():
@@ -287,7 +272,8 @@ class Store(PublicationMixin):
                            f"cycle {cycle} is damaged. Take a new snapshot with --force.")
         return manifest
 
-    def read_snapshot(self, cycle: str, verify: bool = True) -> Snapshot:
+    def read_snapshot(self, cycle: Cycle | str, verify: bool = True) -> Snapshot:
+        cycle = Cycle.parse(cycle)
         folder = self.snapshot_dir(cycle)
         manifest = self.read_manifest(cycle)
         tables = {}
@@ -300,7 +286,7 @@ class Store(PublicationMixin):
                     "was modified. Take a new snapshot with --force."
                 )
             tables[name] = pd.read_parquet(path)
-        return Snapshot(cycle, folder, manifest, tables)
+        return Snapshot(cycle.id, folder, manifest, tables)
 
     # --- results -----------------------------------------------------------------------------
     def write_result(self, run_dir: Path, name: str, frame: pd.DataFrame) -> Path:
@@ -327,7 +313,7 @@ class Store(PublicationMixin):
             raise SopError(f"Cannot write the tables to {folder}: {exc.strerror or exc}.") from None
         return paths
 
-    def read_result(self, cycle: str, run_dir: Path, name: str) -> pd.DataFrame:
+    def read_result(self, cycle: Cycle | str, run_dir: Path, name: str) -> pd.DataFrame:
         """A result of an earlier step: from this run's folder, else from the cycle's published results."""
         for folder in (run_dir / "results", self.published_dir(cycle)):
             path = folder / f"{name}.parquet"
@@ -338,16 +324,15 @@ class Store(PublicationMixin):
             "Run the earlier workbooks first (they run in order: 01, 02, 03, 04)."
         )
 
-    def read_published(self, cycle: str, name: str) -> pd.DataFrame:
+    def read_published(self, cycle: Cycle | str, name: str) -> pd.DataFrame:
         return pd.read_parquet(self.published_dir(cycle) / f"{name}.parquet")
 
     # --- consensus overrides (sales and marketing adjustments, one file per cycle) -----------
-    def overrides_file(self, cycle: str) -> Path:
+    def overrides_file(self, cycle: Cycle | str) -> Path:
         """``params/overrides/<cycle>.csv``: the cycle's overrides of the statistical forecast."""
-        parse_cycle(cycle)
-        return self.params_dir / "overrides" / f"{cycle}.csv"
+        return self.params_dir / "overrides" / f"{Cycle.parse(cycle).id}.csv"
 
-    def read_overrides(self, cycle: str) -> pd.DataFrame:
+    def read_overrides(self, cycle: Cycle | str) -> pd.DataFrame:
         """The overrides file as text cells (empty cells are ``""``; blank lines kept, so row numbers match the
         file). No file, or an empty one, gives an empty frame with ``overrides.OVERRIDE_COLUMNS``."""
         path = self.overrides_file(cycle)
@@ -369,7 +354,7 @@ class Store(PublicationMixin):
                               f"'{frame.columns[0][:60]}'): save it comma-separated and run again.")
         return frame
 
-    def write_overrides(self, cycle: str, frame: pd.DataFrame) -> Path:
+    def write_overrides(self, cycle: Cycle | str, frame: pd.DataFrame) -> Path:
         """Replace the cycle's overrides file with ``frame`` in one step (a reader never sees half a file)."""
         path = self.overrides_file(cycle)
         path.parent.mkdir(parents=True, exist_ok=True)

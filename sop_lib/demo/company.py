@@ -12,13 +12,13 @@ a family-specific ambition at budget prices and costs.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from sop_lib.core.cycle import Cycle
 from sop_lib.core.errors import ParamsError
 from sop_lib.data.contract import TABLES, columns_of
 from sop_lib.demo.meeting import with_decided_shifts
@@ -47,23 +47,19 @@ from sop_lib.demo.spec import (  # noqa: F401  # DEMO_CYCLES and the calendar ar
 )
 
 
-def _month_offset(month: pd.Timestamp, months: int) -> pd.Timestamp:
-    return month + pd.DateOffset(months=months)
-
-
-def _cycle_start(cycle: str) -> pd.Timestamp:
-    """First day of the cycle month, checked against the months the calendar can serve."""
-    if not isinstance(cycle, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", cycle):
-        raise ParamsError(f"The demo cycle must look like '2026-11' (year-month); got {cycle!r}.")
-    start = pd.Timestamp(f"{cycle}-01")
-    first = _month_offset(CALENDAR_START, HISTORY_MONTHS)
-    last = _month_offset(CALENDAR_END, -CAPACITY_MONTHS)
-    if not first <= start <= last:
+def _demo_cycle(cycle: Cycle | str) -> Cycle:
+    """The cycle (an id is parsed), checked against the months the calendar can serve."""
+    first, last = Cycle(CALENDAR_START).shift(HISTORY_MONTHS), Cycle(CALENDAR_END).shift(-CAPACITY_MONTHS)
+    try:
+        cycle = Cycle.parse(cycle)
+    except ParamsError as exc:
+        raise ParamsError(f"{exc} The demo company covers cycles {first} … {last}.") from None
+    if not first <= cycle <= last:
         raise ParamsError(
-            f"The demo company covers cycles {first:%Y-%m} … {last:%Y-%m} (48 months of history before, "
-            f"24 months of capacity after); got {cycle!r}."
+            f"The demo company covers cycles {first} … {last} ({HISTORY_MONTHS} months of history before, "
+            f"{CAPACITY_MONTHS} months of capacity after); got {cycle.id!r}."
         )
-    return start
+    return cycle
 
 
 def _family_counts(n_skus: int) -> np.ndarray:
@@ -150,18 +146,12 @@ def _draw_demand(
     size_noise = rng.lognormal(0.0, 0.25, (n_series, n_months))
 
     # level × trend × seasonality × lifecycle × promotional lift
-    steps = np.arange(n_months)
-    years = (steps - months.get_loc(_REFERENCE)) / 12
+    years = (np.arange(n_months) - months.get_loc(_REFERENCE)) / 12
     peak = np.array([_FAMILIES[f].peak_month for f in skus["fam"]])
     phase = 2 * np.pi * (months.month.to_numpy() - peak[:, None]) / 12
     season = 1 + skus["amp"].to_numpy()[:, None] * np.cos(phase)
     trend = (1 + skus["growth"].to_numpy()[:, None]) ** years
-    life = np.ones((n_skus, n_months))
-    since_launch = steps - months.get_loc(_LAUNCH)
-    life[roles == "new"] = np.where(since_launch >= 0, 1 - 0.55 ** (since_launch + 1), 0.0)
-    t0, t1 = months.get_loc(_DECLINE_FROM), months.get_loc(_PHASE_OUT_END)
-    fade = np.clip(1 - 0.75 * (steps - t0) / (t1 - t0), 0.25, 1.0)
-    life[roles == "phase_out"] = np.where(steps <= t1, fade, 0.0)
+    life = _lifecycle(roles, months)
     is_int = (roles[s_sku] == "intermittent")[:, None]
     live = life[s_sku] > 0
     promo = (promo_draw < 0.1) & live & ~is_int
@@ -188,6 +178,19 @@ def _draw_demand(
     sku_expected = np.zeros((n_skus, n_months))
     np.add.at(sku_expected, s_sku, expected)
     return sales, promotions, sku_expected
+
+
+def _lifecycle(roles: np.ndarray, months: pd.DatetimeIndex) -> np.ndarray:
+    """Share of a SKU's demand that exists in each month (SKUs × months): the new SKU ramps up from its launch,
+    the phase-out SKU declines to its last month of sales; every other SKU is 1 throughout."""
+    steps = np.arange(len(months))
+    life = np.ones((len(roles), len(months)))
+    since_launch = steps - months.get_loc(_LAUNCH)
+    life[roles == "new"] = np.where(since_launch >= 0, 1 - 0.55 ** (since_launch + 1), 0.0)
+    t0, t1 = months.get_loc(_DECLINE_FROM), months.get_loc(_PHASE_OUT_END)
+    fade = np.clip(1 - 0.75 * (steps - t0) / (t1 - t0), 0.25, 1.0)
+    life[roles == "phase_out"] = np.where(steps <= t1, fade, 0.0)
+    return life
 
 
 def _price_list(skus: pd.DataFrame) -> pd.DataFrame:
@@ -298,13 +301,13 @@ def _build_company(n_skus: int, seed: int) -> dict[str, pd.DataFrame]:
     }
 
 
-def generate_demo_company(cycle: str, n_skus: int = 56, seed: int = 20261101) -> dict[str, pd.DataFrame]:
+def generate_demo_company(cycle: Cycle | str, n_skus: int = 56, seed: int = 20261101) -> dict[str, pd.DataFrame]:
     """The demo company's input tables as its extract would look when cycle `cycle` (e.g. "2026-11") starts.
 
     Parameters
     ----------
     cycle
-        Planning cycle as ``YYYY-MM``; the calendar serves 2025-01 … 2026-12 (see ``DEMO_CYCLES``).
+        Planning cycle (or its id, ``YYYY-MM``); the calendar serves 2025-01 … 2026-12 (see ``DEMO_CYCLES``).
     n_skus
         Number of SKUs (at least 4). Whatever the number, there are several families, all three regions,
         at least one intermittent SKU, one ``new`` and one ``phase_out`` SKU.
@@ -329,25 +332,25 @@ def generate_demo_company(cycle: str, n_skus: int = 56, seed: int = 20261101) ->
     ParamsError
         If ``cycle`` is malformed or outside the calendar, or ``n_skus`` is below 4.
     """
-    start = _cycle_start(cycle)
+    cycle = _demo_cycle(cycle)
     tables = _build_company(n_skus, seed)
-    first = _month_offset(start, -HISTORY_MONTHS)
+    first = cycle.shift(-HISTORY_MONTHS)
 
-    def window(name: str, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
-        return tables[name][tables[name]["period"].between(since, until)]
+    def window(name: str, since: Cycle, until: Cycle) -> pd.DataFrame:
+        return tables[name][tables[name]["period"].between(since.start, until.start)]
 
     tables |= {
-        "sales_history": window("sales_history", first, _month_offset(start, -1)),
-        "promotions": window("promotions", first, _month_offset(start, PROMO_PLAN_MONTHS - 1)),
-        "capacity": window("capacity", first, _month_offset(start, CAPACITY_MONTHS)),
-        "inventory": window("inventory", start, start),
+        "sales_history": window("sales_history", first, cycle.shift(-1)),
+        "promotions": window("promotions", first, cycle.shift(PROMO_PLAN_MONTHS - 1)),
+        "capacity": window("capacity", first, cycle.shift(CAPACITY_MONTHS)),
+        "inventory": window("inventory", cycle, cycle),
     }
     tables["capacity"] = with_decided_shifts(tables["capacity"], cycle)
     return {name: tables[name][columns_of(name)].reset_index(drop=True) for name in TABLES}
 
 
 def write_demo_inputs(
-    cycle: str,
+    cycle: Cycle | str,
     out_dir: Path | str,
     n_skus: int = 56,
     fmt: Literal["csv", "parquet", "xlsx"] = "csv",
@@ -357,7 +360,7 @@ def write_demo_inputs(
     Parameters
     ----------
     cycle
-        Planning cycle as ``YYYY-MM`` (see :func:`generate_demo_company`).
+        Planning cycle or its id (see :func:`generate_demo_company`).
     out_dir
         Inputs folder; created if missing. Other files in it are left alone.
     n_skus

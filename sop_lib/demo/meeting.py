@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from sop_lib.core.cycle import Cycle
 from sop_lib.data.store import Store
 from sop_lib.demo.spec import _DECIDED_SHIFTS
 from sop_lib.review.decisions import close_event, replay, update_event
@@ -30,13 +31,13 @@ DECISIONS: dict[str, dict[str, str]] = {
 }
 
 
-def hold_demo_meeting(store: Store, cycle: str, review_cycle: str, author: str = "demo meeting") -> list[str]:
+def hold_demo_meeting(store: Store, cycle: Cycle, review_cycle: Cycle, author: str = "demo meeting") -> list[str]:
     """Decide and close the open items raised in ``cycle`` that have an expected effect and whose kind has a
     scripted decision, to be reviewed in ``review_cycle``; returns their ids. Others stay open."""
     closed: list[str] = []
     with store.decision_log() as events:
         log = replay(events)
-        mine = log[(log["raised_cycle"] == cycle) & (log["status"] == "open") & log["key"].notna()
+        mine = log[(log["raised_cycle"] == cycle.id) & (log["status"] == "open") & log["key"].notna()
                    & log["expected_kpi"].notna()]  # items with an effect to follow through
         for item in mine.to_dict(orient="records"):
             kind, _, scope = str(item["key"]).partition(":")
@@ -51,7 +52,7 @@ def hold_demo_meeting(store: Store, cycle: str, review_cycle: str, author: str =
     return closed
 
 
-def with_decided_shifts(capacity: pd.DataFrame, cycle: str) -> pd.DataFrame:
+def with_decided_shifts(capacity: pd.DataFrame, cycle: Cycle) -> pd.DataFrame:
     """The capacity table of ``cycle``'s extract with the shifts earlier demo meetings decided and operations
     then planned (``spec._DECIDED_SHIFTS``): the decisions the follow-through can measure."""
     out = capacity.copy()

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sop_lib.core.cycle import Cycle
+
 DEMO_CYCLES: tuple[str, ...] = ("2026-09", "2026-10", "2026-11")
 
 CALENDAR_START = pd.Timestamp("2021-01-01")
@@ -28,7 +30,7 @@ _SHUTDOWN = ("Bottling", pd.Timestamp("2027-08-01"), 0.40)  # resource, month, s
 # what the demo's S&OP meetings decided and operations then put into the capacity plan: the weekend shifts on
 # Bottling for the summer peak, decided at the 2026-09 meeting, are in every extract from 2026-10 on
 # (first cycle whose extract has them, resource, first month, last month, hours added a month)
-_DECIDED_SHIFTS = (("2026-10", "Bottling", pd.Timestamp("2027-05-01"), pd.Timestamp("2027-07-01"), 160.0),)
+_DECIDED_SHIFTS = ((Cycle.parse("2026-10"), "Bottling", pd.Timestamp("2027-05-01"), pd.Timestamp("2027-07-01"), 160.0),)
 _TARGET_UTILISATION = {"Mixing": 0.84, "Bottling": 0.87, "Canning": 0.80, "Baking": 0.81, "Packing": 0.82}
 _HOLIDAYS = {1: 1, 4: 1, 5: 2, 10: 1, 12: 3}  # public holidays per calendar month, deducted from weekdays
 _BUDGET_YEARS = (2026, 2027)

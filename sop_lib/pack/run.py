@@ -26,7 +26,7 @@ import nbformat
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from sop_lib.core.cycle import parse_cycle
+from sop_lib.core.cycle import Cycle
 from sop_lib.core.errors import CycleAlreadyPublished, SopError, WorkbookFailed
 from sop_lib.data.context import check_planner_inputs, take_snapshot
 from sop_lib.data.params import CycleParams, load_params
@@ -60,7 +60,7 @@ class StepRecord:
 
 @dataclass
 class RunOutcome:
-    cycle: str
+    cycle: Cycle
     run_dir: Path
     report_dir: Path
     published: bool
@@ -69,7 +69,7 @@ class RunOutcome:
 
 
 def execute_notebooks(
-    store: Store, cycle: str, run_dir: Path, timeout_s: int, echo: Callable[[str], None] = print
+    store: Store, cycle: Cycle, run_dir: Path, timeout_s: int, echo: Callable[[str], None] = print
 ) -> list[StepRecord]:
     """Execute the four workbooks in order, each in its own kernel. Stops at the first failure (later
     steps depend on it); the failed notebook is kept with its error for the pack and the audit."""
@@ -89,7 +89,7 @@ def execute_notebooks(
         target = run_dir / f"{step.name}.ipynb"
         echo(f"  running {step.name} …")
         t0 = time.perf_counter()
-        parameters: dict[str, object] = {"cycle": cycle, "root": str(store.root), "run_dir": str(run_dir)}
+        parameters: dict[str, object] = {"cycle": cycle.id, "root": str(store.root), "run_dir": str(run_dir)}
         declared = pm.inspect_notebook(str(source))
         if "progress" in declared:
             parameters["progress"] = False  # a progress bar is for people watching, not for the pack
@@ -136,7 +136,7 @@ def _strip_stderr(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def render_pack(
-    store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, params: CycleParams, steps: list[StepRecord], target: Path
+    store: Store, cycle: Cycle, run_dir: Path, snapshot: Snapshot, params: CycleParams, steps: list[StepRecord], target: Path
 ) -> Path:
     """Write the whole pack for ``run_dir`` into ``target`` (a new folder)."""
     from nbconvert import HTMLExporter
@@ -152,7 +152,7 @@ def render_pack(
     shutil.copy(snapshot.folder / "manifest.json", target / "snapshot-manifest.json")
 
     pages = [{"href": s.href, "title": s.title} for s in steps if s.status != "not run"]
-    common = {"cycle": cycle, "fingerprint": snapshot.short_fingerprint, "company": params.company, "pages": pages}
+    common = {"cycle": cycle.id, "fingerprint": snapshot.short_fingerprint, "company": params.company, "pages": pages}
     exporter = HTMLExporter(template_name="sop_page", extra_template_basedirs=[str(TEMPLATES / "nbconvert")],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     for step in steps:
@@ -169,7 +169,7 @@ def render_pack(
     failed = next((f"{s.title}: {s.error}" for s in steps if s.status == "failed"), "")
     page_ctx = {**common, "failed": failed, "currency": params.finance.currency,
                 "log_damaged": store.read_decision_log()[1]}  # damaged lines of the decision log, skipped
-    summary = gather_summary(store, cycle, run_dir, snapshot, params)
+    summary = gather_summary(store, cycle.id, run_dir, snapshot, params)
     store.write_tables(target, {"decision_candidates": summary.candidates})
     for page, context in summary.pages(steps).items():
         (target / page).write_text(_env().get_template(f"{page}.j2").render(**page_ctx, current=page, **context),
@@ -214,7 +214,7 @@ def write_cycles_index(store: Store) -> Path:
 
 def run_cycle(
     store: Store,
-    cycle: str,
+    cycle: Cycle | str,
     inputs_dir: Path | None = None,
     force: bool = False,
     fresh_snapshot: bool = False,
@@ -228,7 +228,7 @@ def run_cycle(
     ``reports/_failed/``; ``runs.RunInterrupted`` on SIGTERM or SIGINT, after stopping the run's processes and
     removing its folder.
     """
-    parse_cycle(cycle)
+    cycle = Cycle.parse(cycle)  # once: the steps below take it as it is
     if store.is_published(cycle) and not force:
         raise CycleAlreadyPublished(
             f"Cycle {cycle} is already published (reports/{cycle}/). Its plan is part of the archive that later "
@@ -238,7 +238,7 @@ def run_cycle(
     with store.cycle_lock(cycle, command="sop run"):
         clear_interrupted_runs(store, cycle, echo)
         run_dir = store.new_run_dir(cycle)
-        runs.mark_running(run_dir, cycle)
+        runs.mark_running(run_dir, cycle.id)
         staging = store.reports_dir / f".staging-{cycle}-{run_dir.name}"
         with runs.interrupt_guard(runs.kernel_token(run_dir)) as guard:
             try:
@@ -251,7 +251,7 @@ def run_cycle(
 
 
 def _run_locked(
-    store: Store, cycle: str, params: CycleParams, run_dir: Path, staging: Path, inputs_dir: Path | None,
+    store: Store, cycle: Cycle, params: CycleParams, run_dir: Path, staging: Path, inputs_dir: Path | None,
     fresh_snapshot: bool, guard: runs.Guard, echo: Callable[[str], None],
 ) -> RunOutcome:
     timings: dict[str, float] = {}
@@ -299,11 +299,11 @@ def _run_locked(
             f"the error at {run_dir / (first.name + '.ipynb')}."
         )
 
-    info = {"cycle": cycle, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
+    info = {"cycle": cycle.id, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     staged = store.stage_published(cycle, run_dir, info)
     _candidates_to_log(store, staging)  # a log that refuses them says so now, before anything is replaced
-    runs.mark_running(run_dir, cycle, phase="publishing", staging=str(staging), published=str(staged))
+    runs.mark_running(run_dir, cycle.id, phase="publishing", staging=str(staging), published=str(staged))
     with guard.defer():  # a signal now waits for the few renames that publish
         _publish(store, cycle, run_dir, staging, echo)
         runs.mark_ended(run_dir, "published", fingerprint=snapshot.fingerprint)
@@ -312,7 +312,7 @@ def _run_locked(
     return RunOutcome(cycle, run_dir, store.report_dir(cycle), True, steps, timings)
 
 
-def _publish(store: Store, cycle: str, run_dir: Path, staging: Path, echo: Callable[[str], None]) -> None:
+def _publish(store: Store, cycle: Cycle, run_dir: Path, staging: Path, echo: Callable[[str], None]) -> None:
     """Replace the cycle's snapshot (if the run took one), published results and pack with the run's, then log the
     cycle's candidate decisions and rewrite the cycles index. Each step does nothing if already done, so a run
     killed half-way is completed by the next run of the cycle with the same call."""
@@ -347,10 +347,12 @@ def _abandon(run_dir: Path, staging: Path, interrupted: bool) -> None:
         runs.mark_ended(run_dir, "failed")
 
 
-def clear_interrupted_runs(store: Store, cycle: str, echo: Callable[[str], None] = print) -> list[runs.Leftover]:
+def clear_interrupted_runs(store: Store, cycle: Cycle | str, echo: Callable[[str], None] = print
+                           ) -> list[runs.Leftover]:
     """What runs of ``cycle`` that were killed left behind (the caller holds the cycle's lock, so no live run owns
     any of it): processes, kernel files, partial run folders and staging packs are removed, and a run killed while
     publishing is completed. Each is reported."""
+    cycle = Cycle.parse(cycle)
     found = []
     for left in runs.find_interrupted(store.runs_dir(cycle)):
         staging = store.reports_dir / f".staging-{cycle}-{left.run_dir.name}"

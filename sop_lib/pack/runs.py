@@ -3,17 +3,19 @@ to them, and what an interrupted run leaves for the next run to clear away.
 
 Processes. Each workbook runs in its own kernel, which jupyter_client starts in a new session (its own process
 group); the forecast's pool workers are forked by the kernel, so they share its group and its command line.
-Every kernel of a run gets a connection file named after the run (``sop-kernel-<run id>-<step>.json`` in the
-temporary folder, whose path is short enough for the kernel's ipc socket names): the run's processes are
-exactly those whose command line holds ``sop-kernel-<cycle>-<run id>-``, wherever they were re-parented.
+Every kernel of a run gets a connection file named after the run (``sop-kernel-<cycle>-<run id>-<workbook
+number>.json`` in the temporary folder, whose path is short enough for the kernel's ipc socket names): the run's
+processes are exactly those whose command line holds ``sop-kernel-<cycle>-<run id>-``, wherever they were
+re-parented.
 
 - SIGTERM or SIGINT to ``sop run``: ``interrupt_guard``'s handler stops those processes (SIGTERM, then SIGKILL
   after a grace period) and raises ``RunInterrupted``; the run then removes its folder and staging pack.
 - ``kill -9`` of ``sop run``: the kernel's own parent poller (ipykernel) ends it within a second, and the pool
-  workers end with the kernel (``forecast.executors`` arms PR_SET_PDEATHSIG, or polls the parent elsewhere).
-  The run's folder keeps ``running.json``; the next run of the cycle (under the cycle's lock, so no live run of
+  workers end with the kernel (``demand.forecast.executors`` arms PR_SET_PDEATHSIG, or polls the parent
+  elsewhere). The run's folder keeps ``running.json``; the next run of the cycle (under the cycle's lock, so no live run of
   the cycle can own it) finds it, stops any process still holding the token, removes the connection files, the
-  folder and the staging pack, and says so (``clear_interrupted``).
+  folder and the staging pack, and says so (``find_interrupted``, ``clear_leftover``; ``run.clear_interrupted_runs``
+  calls them).
 """
 
 from __future__ import annotations

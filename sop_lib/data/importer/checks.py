@@ -178,8 +178,6 @@ def check_output(
     return out.reset_index(drop=True), problems
 
 
-
-
 def _rule_words(table: str, column: str, check: str) -> str:
     """A failed contract check in the words ``sop validate`` uses, with the import's own hint where one helps."""
     text = readable_check(check)
@@ -189,7 +187,7 @@ def _rule_words(table: str, column: str, check: str) -> str:
     return text
 
 
-def _contract_rules(table: str, out: pd.DataFrame, rows: pd.Series, label: pd.Series) -> list[object]:
+def _contract_rules(table: str, out: pd.DataFrame, rows: pd.Series, label: pd.Series) -> list[dict[str, object]]:
     """The contract's own checks (ranges, allowed values) on the finished table, every failure at once."""
     try:
         TABLES[table].model.validate(out, lazy=True)

@@ -45,7 +45,6 @@ def nullable_columns(table: str) -> set[str]:
     return {name for name, col in TABLES[table].model.to_schema().columns.items() if col.nullable}
 
 
-
 def format_of_path(path: str) -> str | None:
     """The format a file's suffix tells (``orders.csv.gz`` → csv), or ``None``."""
     suffixes = [s.lower() for s in Path(path).suffixes]
@@ -54,20 +53,24 @@ def format_of_path(path: str) -> str | None:
     return SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
 
 
-
 def _did_you_mean(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def _mapping(value: Any) -> dict[Any, Any]:
+    """A block of the YAML as a mapping; anything else (absent, a list, text) as an empty one (the structure check
+    reports it)."""
+    return value if isinstance(value, dict) else {}
+
+
 def meaning_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
     """What the structure check cannot see: names against the contract and the sources, and source options."""
     out: list[tuple[str, str]] = []
-    sources = raw.get("sources") if isinstance(raw.get("sources"), dict) else {}
+    sources = _mapping(raw.get("sources"))
     for name, block in sources.items():
         out.extend(_source_problems(block, f"sources.{name}"))
-    tables = raw.get("tables") if isinstance(raw.get("tables"), dict) else {}
-    for table, block in tables.items():
+    for table, block in _mapping(raw.get("tables")).items():
         key = f"tables.{table}"
         if table not in TABLES:
             out.append((key, f"unknown table{_did_you_mean(str(table), list(TABLES))}; the contract's tables are: "
@@ -135,8 +138,7 @@ def _source_problems(block: Any, key: str) -> list[tuple[str, str]]:
 def _table_problems(table: str, block: dict[str, Any], key: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     contract = contract_columns(table)
-    named = {part: block.get(part) if isinstance(block.get(part), dict) else {}
-             for part in ("columns", "constants", "derive")}
+    named = {part: _mapping(block.get(part)) for part in ("columns", "constants", "derive")}
     produced = set(named["columns"]) | set(named["constants"]) | set(named["derive"])
     texts = [str(v) for part in ("columns", "derive") for v in named[part].values()]
     texts += [str(f.get(k, "")) for f in (block.get("having") or []) if isinstance(f, dict) for k in ("keep", "drop")]

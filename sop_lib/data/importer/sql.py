@@ -69,7 +69,8 @@ def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(row[0]) if row else 0  # count(*) always has its row
 
 
 def apply_filters(

@@ -18,13 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from sop_lib.core.cycle import Cycle
 from sop_lib.data.importer.report import ImportResult
 from sop_lib.data.input_files import INPUT_SUFFIXES
 
 REPORT_FILE = "import-report.txt"
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` to a temporary file beside ``path`` (what it returns is ignored), then moved into place."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -65,9 +67,10 @@ def write_inputs(result: ImportResult, inputs_dir: Path, echo: Callable[[str], N
     return written
 
 
-def cycle_after_sales(result: ImportResult, inputs_dir: Path) -> str | None:
-    """The month after the last month of ``sales_history`` (as ``YYYY-MM``): of the table just imported, else of
-    the inputs folder's ``sales_history`` file; ``None`` when neither tells."""
+def cycle_after_sales(result: ImportResult, inputs_dir: Path) -> Cycle | None:
+    """The cycle of the month after the last month of ``sales_history``: of the table just imported, else of the
+    inputs folder's ``sales_history`` file; ``None`` when neither tells. A month outside the years a cycle may
+    have raises ``ParamsError``."""
     last = result.last_month("sales_history", "period")
     if last is None:
         from sop_lib.data.input_files import read_input_file
@@ -79,4 +82,4 @@ def cycle_after_sales(result: ImportResult, inputs_dir: Path) -> str | None:
         if months.empty:
             return None
         last = months.max()
-    return (pd.Timestamp(last).to_period("M") + 1).strftime("%Y-%m")
+    return Cycle.parse((pd.Timestamp(last).to_period("M") + 1).strftime("%Y-%m"))
