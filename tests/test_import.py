@@ -188,15 +188,18 @@ def test_day_month_year_dates_are_detected_and_printed(tmp_path: Path) -> None:
     assert "dates in Date read as DD/MM/YY (detected)" in "\n".join(printed)
 
 
-def test_ambiguous_dates_are_a_problem_naming_both_formats(tmp_path: Path) -> None:
-    write(tmp_path, "raw/s.csv", "Date,Item,Qty\n01/02/11,A,1\n03/04/11,A,2\n")
-    mapping = """\
+S_CSV_SALES = """\
         tables:
           sales_history:
             source: {path: raw/s.csv}
             columns: {period: Date, sku: Item, units: Qty}
             constants: {region: All}
-        """
+        """  # raw/s.csv (Date, Item, Qty) as sales in one region
+
+
+def test_ambiguous_dates_are_a_problem_naming_both_formats(tmp_path: Path) -> None:
+    write(tmp_path, "raw/s.csv", "Date,Item,Qty\n01/02/11,A,1\n03/04/11,A,2\n")
+    mapping = S_CSV_SALES
     error = failed_import(tmp_path, mapping)
     text = str(error)
     assert "DD/MM/YY or MM/DD/YY" in text and "'%d/%m/%y' or '%m/%d/%y'" in text
@@ -210,13 +213,7 @@ def test_ambiguous_dates_are_a_problem_naming_both_formats(tmp_path: Path) -> No
 
 def test_an_unreadable_date_is_a_problem_with_its_row_and_value(tmp_path: Path) -> None:
     write(tmp_path, "raw/s.csv", "Date,Item,Qty\n2011-01-13,A,1\n2011-13-45,A,2\n2011-02-01,A,4\n")
-    error = failed_import(tmp_path, """\
-        tables:
-          sales_history:
-            source: {path: raw/s.csv}
-            columns: {period: Date, sku: Item, units: Qty}
-            constants: {region: All}
-        """)
+    error = failed_import(tmp_path, S_CSV_SALES)
     # the header is row 1, so the second data line is row 3
     assert error.problems[["row", "column", "value"]].values.tolist() == [[3, "period", "2011-13-45"]]
     assert "not a date" in error.problems["problem"].iloc[0]
@@ -253,13 +250,7 @@ def test_encoding_and_separator_hints(tmp_path: Path) -> None:
 
 def test_a_decimal_comma_without_decimal_setting_is_a_row_problem_with_a_hint(tmp_path: Path) -> None:
     write(tmp_path, "raw/s.csv", 'Date,Item,Qty\n2011-01-01,A,"2,5"\n2011-01-02,B,x\n')
-    error = failed_import(tmp_path, """\
-        tables:
-          sales_history:
-            source: {path: raw/s.csv}
-            columns: {period: Date, sku: Item, units: Qty}
-            constants: {region: All}
-        """)
+    error = failed_import(tmp_path, S_CSV_SALES)
     found = error.problems.set_index("row")
     assert found.loc[2, "value"] == "2,5" and 'decimal: ","' in found.loc[2, "problem"]
     assert found.loc[3, "value"] == "x" and found.loc[3, "problem"] == "not a number"

@@ -17,6 +17,7 @@ import pytest
 from sop_lib.core.errors import SopError
 from sop_lib.data.params import ScenarioSpec
 from sop_lib.finance.scenarios import (
+    ScenarioBasis,
     ScenarioError,
     apply_scenario,
     compare_scenarios,
@@ -41,6 +42,7 @@ PRODUCTS = pd.DataFrame({"sku": ["A", "B"], "family": ["Soft", "Juice"]})
 PRICES = pd.DataFrame({"sku": ["A", "B"], "valid_from": [TS("2026-01-01")] * 2, "unit_price": [10.0, 20.0],
                        "unit_cost": [6.0, 12.0]})
 INPUTS = PlanInputs(PLAN, BOR, CAPACITY, PRICES)
+RATIONED = ScenarioBasis(INPUTS, PRODUCTS, rough_cut=True)  # the proportional rule: figures worked by hand
 
 
 def _served(out: pd.DataFrame) -> dict[tuple[str, str, pd.Timestamp], tuple[float, float]]:
@@ -84,7 +86,7 @@ def test_ration_with_zero_hours_serves_nothing_and_unrouted_skus_are_served() ->
 
 
 def test_evaluate_baseline_by_hand() -> None:
-    got = evaluate_scenario(INPUTS, PRODUCTS, rough_cut=True)
+    got = evaluate_scenario(ScenarioBasis(INPUTS, PRODUCTS, rough_cut=True))
     expected = {
         "demand_units": 300.0,     # 150 + 150
         "served_units": 270.0,     # M1 48 + 32 + 40 = 120, M2 150
@@ -120,7 +122,7 @@ def test_apply_scenario_compounds_demand_and_leaves_costs_alone() -> None:
 
 
 def _evaluate(spec: ScenarioSpec) -> dict[str, float]:
-    return evaluate_scenario(apply_scenario(INPUTS, PRODUCTS, spec), PRODUCTS, rough_cut=True)
+    return evaluate_scenario(ScenarioBasis(apply_scenario(INPUTS, PRODUCTS, spec), PRODUCTS, rough_cut=True))
 
 
 def test_price_up_ten_percent() -> None:
@@ -158,7 +160,7 @@ def test_capacity_halved() -> None:
 def test_unknown_resource_and_family_are_named() -> None:
     spec = ScenarioSpec(capacity_pct={"Bottlng": 10}, demand_pct_by_family={"Snacks": 5})
     with pytest.raises(ScenarioError) as err:
-        compare_scenarios(INPUTS, PRODUCTS, scenarios={"typo": spec}, rough_cut=True)
+        compare_scenarios(RATIONED, scenarios={"typo": spec})
     msg = str(err.value)
     assert "'typo'" in msg and "'Bottlng'" in msg and "Line" in msg  # scenario, unknown and known resource
     assert "'Snacks'" in msg and "Juice" in msg and "Soft" in msg
@@ -167,13 +169,13 @@ def test_unknown_resource_and_family_are_named() -> None:
 
 def test_baseline_is_a_reserved_name() -> None:
     with pytest.raises(ScenarioError, match="baseline"):
-        compare_scenarios(INPUTS, PRODUCTS, scenarios={"baseline": ScenarioSpec()}, rough_cut=True)
+        compare_scenarios(RATIONED, scenarios={"baseline": ScenarioSpec()})
 
 
 def test_compare_scenarios_order_and_deltas() -> None:
     scenarios = {"price_up": ScenarioSpec(description="Prices +10 %", price_pct=10),
                  "extra_shift": ScenarioSpec(description="20 h more", extra_hours={"Line": 20})}
-    out = compare_scenarios(INPUTS, PRODUCTS, scenarios=scenarios, rough_cut=True)
+    out = compare_scenarios(RATIONED, scenarios=scenarios)
     assert out["scenario"].tolist() == ["baseline", "price_up", "extra_shift"]
     assert out["description"].tolist()[1:] == ["Prices +10 %", "20 h more"]
     assert out.columns[:2].tolist() == ["scenario", "description"]
@@ -185,14 +187,14 @@ def test_compare_scenarios_order_and_deltas() -> None:
 
 
 def test_compare_scenarios_first_months_only() -> None:
-    out = compare_scenarios(INPUTS, PRODUCTS, scenarios={}, months=1, rough_cut=True)
+    out = compare_scenarios(ScenarioBasis(INPUTS, PRODUCTS, months=1, rough_cut=True), scenarios={})
     row = out.iloc[0]
     assert (row["demand_units"], row["served_units"], row["revenue"]) == pytest.approx((150.0, 120.0, 1600.0))
     assert row["mean_utilisation"] == pytest.approx(1.25)  # M1 only
 
 
 def test_scenario_utilisation_per_resource() -> None:
-    out = scenario_utilisation(INPUTS, PRODUCTS, scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})})
+    out = scenario_utilisation(ScenarioBasis(INPUTS, PRODUCTS), scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})})
     assert out.columns.tolist() == ["scenario", "resource", "peak_utilisation", "peak_month", "months_over",
                                     "hours_short", "mean_utilisation"]
     rows = {r.scenario: r for r in out.itertuples()}
@@ -202,8 +204,7 @@ def test_scenario_utilisation_per_resource() -> None:
 
 
 def test_scenario_chart_shows_money_and_utilisation() -> None:
-    out = compare_scenarios(INPUTS, PRODUCTS, scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})},
-                            rough_cut=True)
+    out = compare_scenarios(RATIONED, scenarios={"halved": ScenarioSpec(capacity_pct={"Line": -50})})
     fig = scenario_chart(out, "EUR")
     assert isinstance(fig, go.Figure)
     names = [t.name for t in fig.data]
@@ -214,7 +215,7 @@ def test_scenario_chart_shows_money_and_utilisation() -> None:
 
 
 def test_what_if_panel_recomputes_on_slider_change() -> None:
-    panel = what_if_panel(INPUTS, PRODUCTS, currency="EUR", rough_cut=True)
+    panel = what_if_panel(RATIONED, currency="EUR")
     assert panel.result["scenario"].tolist() == ["baseline", "what-if"]
     assert panel.result["revenue"].tolist() == pytest.approx([3600.0, 3600.0])  # sliders at 0: what-if = baseline
     assert set(panel.capacity) == {"Line"}
@@ -244,13 +245,13 @@ def test_scenarios_planned_by_the_supply_programme() -> None:
     # M1 needs 100 h against 80: 20 A in stock (10 h of A) + 10 h of overtime at 1 EUR/h close it exactly
     supply = PlanInputs(PLAN, BOR, CAPACITY, PRICES, opening_stock=pd.DataFrame({"sku": ["A"], "on_hand": [20.0]}),
                         params=SupplyParams(overtime={"Line": Overtime(max_hours=10, cost_per_hour=1.0)}))
-    got = evaluate_scenario(supply, PRODUCTS)
+    got = evaluate_scenario(ScenarioBasis(supply, PRODUCTS))
     assert got["unmet_units"] == pytest.approx(0.0) and got["served_units"] == pytest.approx(300.0)
     assert got["revenue"] == pytest.approx(4000.0)  # A 200 × 10 + B 100 × 20
     assert got["overtime_hours"] == pytest.approx(10.0) and got["supply_cost"] == pytest.approx(10.0)
     # capacity −50 %: M1 40 h + 10 h overtime + 10 h of A from stock = 60 of the 100 h needed; M2 60 h + 10 h
     # overtime = 70 of 100 h. Both SKUs earn 8 EUR an hour of Line, so 40 + 30 = 70 h of margin are lost: 560 EUR
-    table = compare_scenarios(supply, PRODUCTS, {"half": ScenarioSpec(capacity_pct={"Line": -50})})
+    table = compare_scenarios(ScenarioBasis(supply, PRODUCTS), {"half": ScenarioSpec(capacity_pct={"Line": -50})})
     half = table.set_index("scenario").loc["half"]
     assert half["gross_margin"] == pytest.approx(1600.0 - 560.0)  # baseline margin 1600 (all served)
     assert half["overtime_hours"] == pytest.approx(20.0) and half["supply_cost"] == pytest.approx(20.0)

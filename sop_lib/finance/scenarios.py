@@ -9,7 +9,7 @@ prices, so scenarios compare on revenue, margin, unmet demand, overtime, supply 
 table (:func:`compare_scenarios`). Utilisation is that of the scenario's whole demand before planning (the rough
 cut, ``supply.capacity.review_capacity``), so it shows how far demand overshoots the hours.
 
-``rough_cut=True`` serves demand by :func:`ration_to_capacity` instead: every SKU on a short resource-month
+``ScenarioBasis(rough_cut=True)`` serves demand by :func:`ration_to_capacity` instead: every SKU on a short resource-month
 gets the same share of its units, with no stock, no overtime and no margin steering who is served. The
 workbooks do not use it; it remains as the transparent rule a reader can follow by hand (a what-if in the
 terms of the rough-cut capacity review), and the scenario tests' hand-worked figures are worked on it. Pure
@@ -18,13 +18,13 @@ functions: the inputs are never modified.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from sop_lib.core.errors import SopError
-from sop_lib.data.params import ScenarioSpec
+from sop_lib.data.params import CapacityParams, ScenarioSpec
 from sop_lib.finance.plan_value import plan_financials
 from sop_lib.supply import PlanInputs, plan_supply
 from sop_lib.supply.capacity import capacity_summary, hours_short, required_hours, review_capacity
@@ -43,6 +43,32 @@ class ScenarioError(SopError):
     """A scenario names a resource or product family the data does not know, or a reserved name."""
 
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class ScenarioBasis:
+    """What every scenario is compared on: the plan's inputs (``supply.PlanInputs``; ``prices`` is the
+    ``Prices`` table), the SKUs' families (``products``: ``sku``, ``family``), the capacity thresholds
+    (``CycleParams.capacity``), the plan's first ``months`` months (``None`` = all), and the rule that serves
+    demand (the supply linear programme, or :func:`ration_to_capacity` with ``rough_cut``)."""
+
+    inputs: PlanInputs
+    products: pd.DataFrame
+    capacity: CapacityParams = field(default_factory=CapacityParams)
+    months: int | None = None
+    rough_cut: bool = False
+
+    def first_months(self) -> ScenarioBasis:
+        """The basis with the demand of the plan's first ``months`` months (itself when ``months`` is None)."""
+        if self.months is None:
+            return self
+        demand = self.inputs.demand
+        first = np.sort(demand["period"].unique())[: self.months]
+        return replace(self, inputs=replace(self.inputs, demand=demand[demand["period"].isin(first)]), months=None)
+
+    def under(self, spec: ScenarioSpec, name: str = "scenario") -> ScenarioBasis:
+        """The basis as scenario ``spec`` sees it (:func:`apply_scenario`)."""
+        return replace(self, inputs=apply_scenario(self.inputs, self.products, spec, name=name))
 
 
 def _unknown(name: str, what: str, asked: list[str], known: set[str], source: str) -> str:
@@ -110,7 +136,7 @@ def ration_to_capacity(
     plan_units: pd.DataFrame, bill_of_resources: pd.DataFrame, capacity: pd.DataFrame
 ) -> pd.DataFrame:
     """What can be made of the plan by the rough-cut rule, proportional per resource and month: the scenarios'
-    rule with ``rough_cut=True`` (the workbooks plan scenarios with the supply linear programme instead).
+    rule with ``ScenarioBasis(rough_cut=True)`` (the workbooks plan scenarios with the supply linear programme instead).
 
     For each resource-month where required hours exceed available hours, every SKU routed through that
     resource gets only ``available / required`` of its units that month (all its regions alike); a SKU routed
@@ -142,15 +168,6 @@ def ration_to_capacity(
     out = out.assign(served_units=out["units"] * factor.fillna(1.0).to_numpy())
     out["unmet_units"] = out["units"] - out["served_units"]
     return out
-
-
-def _first_months(inputs: PlanInputs, months: int | None) -> PlanInputs:
-    """The inputs with the demand of the plan's first ``months`` months (all when ``None``)."""
-    if months is None:
-        return inputs
-    plan_units = inputs.demand
-    first = np.sort(plan_units["period"].unique())[:months]
-    return replace(inputs, demand=plan_units[plan_units["period"].isin(first)])
 
 
 def _serve(inputs: PlanInputs, rough_cut: bool) -> tuple[pd.DataFrame, float, float]:
@@ -196,14 +213,9 @@ def _load(review: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def evaluate_scenario(
-    inputs: PlanInputs,
-    products: pd.DataFrame,
-    warn_utilisation: float = 0.9,
-    max_utilisation: float = 1.0,
-    rough_cut: bool = False,
-) -> dict[str, float]:
-    """Headline figures of one plan (already transformed by :func:`apply_scenario`) against its capacity.
+def evaluate_scenario(basis: ScenarioBasis) -> dict[str, float]:
+    """Headline figures of one plan (``basis.inputs``, already transformed by :func:`apply_scenario`) against
+    its capacity.
 
     Demand is planned by the supply linear programme (``supply.plan_supply`` on ``inputs``: build-ahead, overtime,
     lost sales at least cost, as the cycle's constrained plan), and ``overtime_hours`` and ``supply_cost``
@@ -215,11 +227,8 @@ def evaluate_scenario(
 
     Parameters
     ----------
-    inputs : the plan's inputs (``supply.PlanInputs``); ``prices`` is the ``Prices`` table.
-    products : columns ``sku``, ``family``.
-    warn_utilisation, max_utilisation : thresholds of ``review_capacity``; a resource-month is over
-        capacity above ``max_utilisation``.
-    rough_cut : serve demand by :func:`ration_to_capacity` rather than the supply linear programme.
+    basis : the plan's inputs, families, capacity thresholds (a resource-month is over capacity above
+        ``max_utilisation``) and serving rule (:class:`ScenarioBasis`; its ``months`` is not applied here).
 
     Returns
     -------
@@ -230,11 +239,18 @@ def evaluate_scenario(
         (count above ``max_utilisation``), ``hours_short`` (``capacity.hours_short`` summed: hours demand
         needs beyond those available), ``overtime_hours``, ``supply_cost``.
     """
-    served, overtime, supply_cost = _serve(inputs, rough_cut)
-    review = review_capacity(required_hours(inputs.demand, inputs.bill_of_resources), inputs.capacity,
-                             warn_utilisation, max_utilisation)
-    return {**_units_and_money(served, products, inputs.prices), **_load(review), "overtime_hours": overtime,
+    inputs = basis.inputs
+    served, overtime, supply_cost = _serve(inputs, basis.rough_cut)
+    review = _review(basis)
+    return {**_units_and_money(served, basis.products, inputs.prices), **_load(review), "overtime_hours": overtime,
             "supply_cost": supply_cost}
+
+
+def _review(basis: ScenarioBasis) -> pd.DataFrame:
+    """The rough-cut capacity review of the basis's whole demand."""
+    inputs = basis.inputs
+    return review_capacity(required_hours(inputs.demand, inputs.bill_of_resources), inputs.capacity,
+                           basis.capacity.warn_utilisation, basis.capacity.max_utilisation)
 
 
 def _with_baseline(scenarios: dict[str, ScenarioSpec]) -> dict[str, ScenarioSpec]:
@@ -244,26 +260,15 @@ def _with_baseline(scenarios: dict[str, ScenarioSpec]) -> dict[str, ScenarioSpec
     return {BASELINE: ScenarioSpec(description=BASELINE_DESCRIPTION, demand_pct=0.0, price_pct=0.0), **scenarios}
 
 
-def compare_scenarios(
-    inputs: PlanInputs,
-    products: pd.DataFrame,
-    scenarios: dict[str, ScenarioSpec],
-    warn_utilisation: float = 0.9,
-    max_utilisation: float = 1.0,
-    months: int | None = None,
-    rough_cut: bool = False,
-) -> pd.DataFrame:
+def compare_scenarios(basis: ScenarioBasis, scenarios: dict[str, ScenarioSpec]) -> pd.DataFrame:
     """One row per scenario: the baseline first, then ``scenarios`` in their order (that of params/).
 
     Each scenario is :func:`apply_scenario` then :func:`evaluate_scenario` on the same inputs.
 
     Parameters
     ----------
-    inputs, products : as for :func:`evaluate_scenario`.
+    basis : what every scenario is compared on (:class:`ScenarioBasis`).
     scenarios : named specs (``CycleParams.scenarios``); the name ``baseline`` is reserved.
-    warn_utilisation, max_utilisation : capacity thresholds (``CycleParams.capacity``).
-    months : only the plan's first ``months`` months; ``None`` = all.
-    rough_cut : serve demand by :func:`ration_to_capacity` rather than the supply linear programme.
 
     Returns
     -------
@@ -277,11 +282,10 @@ def compare_scenarios(
     ScenarioError
         If a scenario names an unknown resource or family, or is called ``baseline``.
     """
-    plan = _first_months(inputs, months)
+    plan = basis.first_months()
     rows = []
     for name, spec in _with_baseline(scenarios).items():
-        metrics = evaluate_scenario(apply_scenario(plan, products, spec, name=name), products, warn_utilisation,
-                                    max_utilisation, rough_cut)
+        metrics = evaluate_scenario(plan.under(spec, name=name))
         rows.append({"scenario": name, "description": spec.description, **metrics})
     out = pd.DataFrame(rows)
     out["resource_months_over"] = out["resource_months_over"].astype(int)
@@ -292,14 +296,7 @@ def compare_scenarios(
     return out
 
 
-def scenario_utilisation(
-    inputs: PlanInputs,
-    products: pd.DataFrame,
-    scenarios: dict[str, ScenarioSpec],
-    warn_utilisation: float = 0.9,
-    max_utilisation: float = 1.0,
-    months: int | None = None,
-) -> pd.DataFrame:
+def scenario_utilisation(basis: ScenarioBasis, scenarios: dict[str, ScenarioSpec]) -> pd.DataFrame:
     """Per scenario (baseline first) and resource: utilisation of the scenario's whole demand (the rough cut,
     before any planning).
 
@@ -311,13 +308,10 @@ def scenario_utilisation(
         ``scenario``, ``resource``, ``peak_utilisation``, ``peak_month``, ``months_over`` (months above
         ``max_utilisation``), ``hours_short``, ``mean_utilisation`` (``capacity.capacity_summary`` per scenario).
     """
-    plan = _first_months(inputs, months)
+    plan = basis.first_months()
     parts = []
     for name, spec in _with_baseline(scenarios).items():
-        s = apply_scenario(plan, products, spec, name=name)
-        review = review_capacity(required_hours(s.demand, s.bill_of_resources), s.capacity, warn_utilisation,
-                                 max_utilisation)
-        summary = capacity_summary(review).rename(columns={"months_over_capacity": "months_over"})
+        summary = capacity_summary(_review(plan.under(spec, name=name))).rename(columns={"months_over_capacity": "months_over"})
         if len(summary):
             parts.append(summary.assign(scenario=name))
     cols = ["scenario", "resource", "peak_utilisation", "peak_month", "months_over", "hours_short", "mean_utilisation"]

@@ -82,19 +82,29 @@ def capacity_heatmap(review: pd.DataFrame, title: str = "Capacity utilisation, %
     return fig
 
 
+def _bars_against_a_line(frame: pd.DataFrame, by: str, bars: tuple[str, str, str], line: tuple[str, str],
+                         mode: str = "lines") -> tuple[go.Figure, int]:
+    """One panel per value of ``by``: bars ``bars = (column, name, flag column)`` red where the flag is set,
+    against a line ``line = (column, name)``. Returns the figure and its number of rows."""
+    keys = sorted(frame[by].unique())
+    rows, cols = _grid(len(keys))
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(k) for k in keys])
+    (bar, bar_name, flag), (level, level_name) = bars, line
+    for i, key in enumerate(keys):
+        g = frame[frame[by] == key]
+        r, c = i // cols + 1, i % cols + 1
+        fig.add_trace(go.Bar(x=g["period"], y=g[bar], name=bar_name, showlegend=i == 0,
+                             marker_color=["#d62728" if f else PALETTE[0] for f in g[flag]]), row=r, col=c)
+        fig.add_trace(go.Scatter(x=g["period"], y=g[level], name=level_name, mode=mode, showlegend=i == 0,
+                                 line={"color": "#222", "shape": "hv"} if mode == "lines" else {"color": "#222"}),
+                      row=r, col=c)
+    return fig, rows
+
+
 def capacity_lines(review: pd.DataFrame) -> go.Figure:
     """Required against available hours, one panel per resource."""
-    resources = sorted(review["resource"].unique())
-    rows, cols = _grid(len(resources))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(r) for r in resources])
-    for i, res in enumerate(resources):
-        g = review[review["resource"] == res]
-        r, c = i // cols + 1, i % cols + 1
-        fig.add_trace(go.Bar(x=g["period"], y=g["required_hours"], name="required",
-                             marker_color=["#d62728" if o else PALETTE[0] for o in g["over_capacity"]],
-                             showlegend=i == 0), row=r, col=c)
-        fig.add_trace(go.Scatter(x=g["period"], y=g["available_hours"], name="available", mode="lines",
-                                 line={"color": "#222", "shape": "hv"}, showlegend=i == 0), row=r, col=c)
+    fig, rows = _bars_against_a_line(review, "resource", ("required_hours", "required", "over_capacity"),
+                                     ("available_hours", "available"))
     fig.update_layout(title="Required vs available hours (red: over capacity)", height=260 * rows + 60,
                       template="plotly_white", margin={"t": 70, "l": 40, "r": 20, "b": 30})
     return fig
@@ -102,16 +112,8 @@ def capacity_lines(review: pd.DataFrame) -> go.Figure:
 
 def budget_chart(gap: pd.DataFrame, currency: str) -> go.Figure:
     """Plan and budget revenue per family and month."""
-    families = sorted(gap["family"].unique())
-    rows, cols = _grid(len(families))
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(f) for f in families])
-    for i, fam in enumerate(families):
-        g = gap[gap["family"] == fam]
-        r, c = i // cols + 1, i % cols + 1
-        fig.add_trace(go.Bar(x=g["period"], y=g["plan_revenue"], name="plan", marker_color=[
-            "#d62728" if f else PALETTE[0] for f in g["flag"]], showlegend=i == 0), row=r, col=c)
-        fig.add_trace(go.Scatter(x=g["period"], y=g["budget_revenue"], name="budget", mode="lines+markers",
-                                 line={"color": "#222"}, showlegend=i == 0), row=r, col=c)
+    fig, rows = _bars_against_a_line(gap, "family", ("plan_revenue", "plan", "flag"), ("budget_revenue", "budget"),
+                                     mode="lines+markers")
     fig.update_layout(title=f"Plan vs budget revenue ({plot_text(currency)}; red: gap beyond threshold)",
                       height=260 * rows + 60, template="plotly_white", margin={"t": 70, "l": 40, "r": 20, "b": 30})
     fig.update_yaxes(tickformat="~s")

@@ -12,9 +12,8 @@ import ipywidgets as widgets
 import pandas as pd
 
 from sop_lib.data.params import ScenarioSpec
-from sop_lib.finance.scenarios import compare_scenarios
+from sop_lib.finance.scenarios import ScenarioBasis, compare_scenarios
 from sop_lib.report import show_table
-from sop_lib.supply import PlanInputs
 
 WHAT_IF = "what-if"
 SHOWN = ["scenario", "description", "revenue", "gross_margin", "margin_pct", "unmet_units", "unmet_revenue",
@@ -43,28 +42,16 @@ class WhatIfPanel:
     capacity : one slider per resource, % change of its available hours (−50…+50).
     table : ``ipywidgets.HTML`` holding the comparison table.
     result : the latest ``compare_scenarios`` frame: the baseline and ``what-if`` rows.
-    inputs, products, warn_utilisation, max_utilisation, months, rough_cut : what it compares on
-        (:func:`what_if_panel`).
+    basis, currency : what it compares on and the currency of its money (:func:`what_if_panel`).
     """
 
-    def __init__(
-        self,
-        inputs: PlanInputs,
-        products: pd.DataFrame,
-        currency: str = "EUR",
-        warn_utilisation: float = 0.9,
-        max_utilisation: float = 1.0,
-        months: int | None = None,
-        rough_cut: bool = False,
-    ) -> None:
-        self.inputs, self.products = inputs, products
-        self.warn_utilisation, self.max_utilisation = warn_utilisation, max_utilisation
-        self.months, self.rough_cut = months, rough_cut
-        self.currency = currency
+    def __init__(self, basis: ScenarioBasis, currency: str = "EUR") -> None:
+        self.basis, self.currency = basis, currency
+        months, rough_cut = basis.months, basis.rough_cut
         self.demand_pct = _slider("Demand %", -30, 30)
         self.price_pct = _slider("Price %", -20, 20)
         self.capacity = {res: _slider(f"{res} hours %", -50, 50)
-                         for res in sorted(inputs.capacity["resource"].unique())}
+                         for res in sorted(basis.inputs.capacity["resource"].unique())}
         self.reset_button = widgets.Button(description="Reset to baseline", icon="undo",
                                            layout=widgets.Layout(width="auto"))
         self.table = widgets.HTML()
@@ -101,9 +88,7 @@ class WhatIfPanel:
 
     def update(self) -> pd.DataFrame:
         """Recompute the comparison from the sliders, show it, and return it (also kept in ``result``)."""
-        self.result = compare_scenarios(self.inputs, self.products, {WHAT_IF: self.spec},
-                                        warn_utilisation=self.warn_utilisation, max_utilisation=self.max_utilisation,
-                                        months=self.months, rough_cut=self.rough_cut)
+        self.result = compare_scenarios(self.basis, {WHAT_IF: self.spec})
         shown = self.result[SHOWN].assign(margin_pct=self.result["margin_pct"] / 100)  # "pct" expects a share
         self.table.value = show_table(shown, formats=FORMATS,
                                       caption=f"Baseline and what-if (money in {self.currency})").data
@@ -127,33 +112,19 @@ class WhatIfPanel:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-def what_if_panel(
-    inputs: PlanInputs,
-    products: pd.DataFrame,
-    currency: str = "EUR",
-    warn_utilisation: float = 0.9,
-    max_utilisation: float = 1.0,
-    months: int | None = None,
-    rough_cut: bool = False,
-) -> WhatIfPanel:
+def what_if_panel(basis: ScenarioBasis, currency: str = "EUR") -> WhatIfPanel:
     """A what-if panel on the plan; display ``panel.widget`` (or the panel itself) in JupyterLab.
 
     Parameters
     ----------
-    inputs : the plan's inputs (``supply.PlanInputs``: the consensus demand plan, bill of resources, capacity,
-        the ``Prices`` table, opening stock, supply parameters …), as for ``scenarios.compare_scenarios``; one
-        capacity slider per resource of ``inputs.capacity``.
-    products : columns ``sku``, ``family``.
+    basis : what the scenarios are compared on (``scenarios.ScenarioBasis``: the plan's inputs, the SKUs'
+        families, the capacity thresholds, the plan's first months, the serving rule), as for
+        ``scenarios.compare_scenarios``; one capacity slider per resource of ``basis.inputs.capacity``.
     currency : shown in the caption.
-    warn_utilisation, max_utilisation : capacity thresholds (``CycleParams.capacity``).
-    months : only the plan's first ``months`` months; ``None`` = all.
-    rough_cut : ration demand by the rough-cut rule (``scenarios.ration_to_capacity``) instead of planning it
-        with the supply linear programme as the cycle's constrained plan.
 
     Returns
     -------
     WhatIfPanel
         With ``result`` already computed for the sliders at 0 (what-if = baseline).
     """
-    return WhatIfPanel(inputs, products, currency=currency, warn_utilisation=warn_utilisation,
-                       max_utilisation=max_utilisation, months=months, rough_cut=rough_cut)
+    return WhatIfPanel(basis, currency=currency)
