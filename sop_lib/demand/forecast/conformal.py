@@ -1,0 +1,112 @@
+"""Conformal prediction intervals by horizon step, from the rolling-origin backtest's errors.
+
+For a forecast column (a model's, a combination's, or the chosen ``forecast``), every backtest error is divided
+by its series' scale (the series' mean absolute backtest error of that column, so a large and a small series
+share one distribution), and the ``L`` % quantile of these ratios is taken per horizon step h = 1 … the backtest
+horizon (steps further out use the last step's: extended flat) and per pool of series (e.g. the model they
+kept; a pool with fewer than ``min_points`` errors at a step uses every series' errors at that step). The
+interval is then forecast ± quantile × the series' scale, its lower bound floored at 0. The quantile is the
+finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n ratios. Series without a backtest (new items,
+inactive ones) keep the bounds they came with.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+POOLED = "*"
+
+
+def months_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    """Whole months from ``earlier`` to ``later`` (both month starts)."""
+    a, b = pd.to_datetime(later), pd.to_datetime(earlier)
+    return ((a.dt.year - b.dt.year) * 12 + a.dt.month - b.dt.month).to_numpy()
+
+
+def forecast_steps(frame: pd.DataFrame) -> np.ndarray:
+    """Horizon step of each row of a forecast frame: 1 for a series' first month, 2 for its second …"""
+    return frame.groupby("unique_id")["ds"].rank(method="dense").astype(int).to_numpy()
+
+
+def series_scale(cv: pd.DataFrame, col: str) -> pd.Series:
+    """Each series' mean |y − ``col``| over its backtest points (NaN for a series with none)."""
+    err = (cv["y"] - cv[col]).abs()
+    return err.groupby(cv["unique_id"]).mean()
+
+
+def conformal_quantile(ratios: np.ndarray, level: int) -> float:
+    """The ⌈(n + 1)·level/100⌉-th smallest ratio (the largest when that is beyond n); NaN for no ratio."""
+    r = np.sort(ratios[np.isfinite(ratios)])
+    if not len(r):
+        return float("nan")
+    k = min(len(r), math.ceil((len(r) + 1) * level / 100))
+    return float(r[k - 1])
+
+
+def step_quantiles(
+    cv: pd.DataFrame, col: str, pool_of: pd.Series, levels: tuple[int, ...], max_step: int, min_points: int = 30
+) -> pd.DataFrame:
+    """The conformal quantile of |error| / scale per pool, step (1 … ``max_step``) and level, over the backtest
+    rows of ``cv`` (``unique_id``, ``cutoff``, ``ds``, ``y``, ``col``). Columns ``pool``, ``step``, ``level``,
+    ``q``, ``points``; pool ``*`` holds every series."""
+    scale = series_scale(cv, col)
+    ratio = ((cv["y"] - cv[col]).abs() / cv["unique_id"].map(scale.where(scale > 0))).to_numpy(dtype=float)
+    # a series whose backtest errors are all 0 has ratio 0/0: its interval is its forecast (scale 0)
+    ratio = np.where(np.isnan(ratio) & cv[col].notna().to_numpy() & (cv["unique_id"].map(scale) == 0).to_numpy(),
+                     0.0, ratio)
+    frame = pd.DataFrame({"pool": cv["unique_id"].map(pool_of).fillna(POOLED).to_numpy(),
+                          "step": np.minimum(months_between(cv["ds"], cv["cutoff"]), max_step), "ratio": ratio})
+    frame = frame[np.isfinite(frame["ratio"])]
+    rows = []
+    for step, at_step in frame.groupby("step"):
+        for lv in levels:
+            pooled = conformal_quantile(at_step["ratio"].to_numpy(), lv)
+            rows.append({"pool": POOLED, "step": step, "level": lv, "q": pooled, "points": len(at_step)})
+            for pool, g in at_step.groupby("pool"):
+                if pool != POOLED:
+                    q = conformal_quantile(g["ratio"].to_numpy(), lv) if len(g) >= min_points else pooled
+                    rows.append({"pool": pool, "step": step, "level": lv, "q": q, "points": len(g)})
+    return pd.DataFrame(rows, columns=["pool", "step", "level", "q", "points"])
+
+
+def apply_conformal(
+    frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series, scale: pd.Series, table: pd.DataFrame,
+    levels: tuple[int, ...],
+) -> pd.DataFrame:
+    """``col``-lo/hi-<L> = ``col`` ∓ q(pool, step, L) × scale of the series, lower bound ≥ 0. Rows whose
+    series has no scale, or whose step has no quantile, keep the bounds they had."""
+    out = frame.copy()
+    if table.empty:
+        return out
+    max_step = int(table["step"].max())
+    step = np.clip(steps, 1, max_step)
+    pool = out["unique_id"].map(pool_of).fillna(POOLED).to_numpy()
+    sc = out["unique_id"].map(scale).to_numpy(dtype=float)
+    point = out[col].to_numpy(dtype=float)
+    for lv in levels:
+        t = table[table["level"] == lv]
+        by_pool = t.set_index(["pool", "step"])["q"]
+        fallback = t[t["pool"] == POOLED].set_index("step")["q"]
+        q = pd.Series(list(zip(pool, step, strict=True))).map(by_pool).to_numpy(dtype=float)
+        q = np.where(np.isnan(q), pd.Series(step).map(fallback).to_numpy(dtype=float), q)
+        half = q * sc
+        ok = np.isfinite(half) & np.isfinite(point)
+        lo, hi = f"{col}-lo-{lv}", f"{col}-hi-{lv}"
+        old_lo = out[lo].to_numpy(dtype=float) if lo in out else np.full(len(out), np.nan)
+        old_hi = out[hi].to_numpy(dtype=float) if hi in out else np.full(len(out), np.nan)
+        out[lo] = np.where(ok, np.clip(point - half, 0, None), old_lo)
+        out[hi] = np.where(ok, point + half, old_hi)
+    return out
+
+
+def conformal_intervals(
+    cv: pd.DataFrame, frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series,
+    levels: tuple[int, ...], max_step: int, min_points: int = 30,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Learn the quantiles on the backtest ``cv`` and set ``col``'s bounds in ``frame`` (rows at ``steps``):
+    (frame with bounds, quantile table)."""
+    table = step_quantiles(cv, col, pool_of, levels, max_step, min_points)
+    return apply_conformal(frame, col, steps, pool_of, series_scale(cv, col), table, levels), table
