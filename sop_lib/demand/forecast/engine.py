@@ -31,6 +31,7 @@ from sop_lib.demand.forecast.select import (
     calibration_factors,
     choose,
     coverage,
+    drop_wild,
     mase_scale,
     pick_columns,
     score_models,
@@ -103,6 +104,7 @@ def _decide(
     backtested series)."""
     levels = params.interval_levels
     singles = [m for m in [*STATS_MODELS, "prophet"] if m in cv.columns]
+    cv, fc = drop_wild(cv, fc, train, singles)
     cv, fc = add_combination(cv, fc, singles, levels, params.combine_best, params.combine_method)
     cv, fc = add_fixed(cv, fc, params.combinations, levels)
     combos = [c for c in params.combinations if c in cv and cv[c].notna().any()]

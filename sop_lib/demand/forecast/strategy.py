@@ -91,9 +91,10 @@ def strategy_columns(
         out[c] = whole[c].to_numpy(dtype=float)
     out[AMONG] = _take(whole, choice[AMONG])
     out[BEST_K] = whole["combo"].to_numpy(dtype=float) if "combo" in whole else np.nan
+    names = [n for n in names if out[n].notna().any()]  # a strategy with no value of its own is not shown
     for name in names:
         out[name] = out[name].fillna(out[SELECT])
-    return out, [n for n in names if out[n].notna().any()]
+    return out, names
 
 
 def _evidence_rows(frame: pd.DataFrame, names: list[str], scale: pd.Series, levels: tuple[int, ...],
