@@ -137,3 +137,31 @@ def test_combinations_must_name_a_rule_and_two_models() -> None:
         ForecastParams(combinations=("mean:ets",))
     with pytest.raises(ValueError, match="combination"):
         ForecastParams(combinations=("sum:ets+theta",))
+
+
+def test_each_level_takes_its_own_backtest_errors_not_summed_bounds() -> None:
+    from sop_lib.demand.forecast.reconcile import level_intervals
+
+    # A over-forecasts by e where B under-forecasts by e: the total is exact at every backtest point
+    rows = []
+    for cut in CUTS[:2]:
+        for step, e in ((1, 4.0), (2, 8.0)):
+            for sku, sign in (("A", 1), ("B", -1)):
+                f = 100.0 + sign * e
+                rows.append({"sku": sku, "region": "R", "family": "F", "cutoff": cut,
+                             "period": cut + pd.DateOffset(months=step), "actual": 100.0, "forecast": f,
+                             "forecast-lo-80": f - 5, "forecast-hi-80": f + 5})
+    backtest = pd.DataFrame(rows)
+    months = pd.date_range("2021-01-01", periods=3, freq="MS")
+    forecast = pd.DataFrame({"sku": ["A"] * 3 + ["B"] * 3, "region": "R", "family": "F",
+                             "period": list(months) * 2, "forecast": 100.0})
+    levels, cover = level_intervals(backtest, forecast, (80,), max_step=2)
+    total = levels[levels["level"] == "total"]
+    assert total["forecast"].tolist() == [200.0] * 3
+    assert (total["forecast-lo-80"] == 200.0).all() and (total["forecast-hi-80"] == 200.0).all()
+    # A alone: |errors| 4, 8 at steps 1, 2 (scale 6): ratios 2/3 and 4/3 → 80 % bounds 100 ∓ 4, ∓ 8, ∓ 8
+    a = levels[(levels["level"] == "sku") & (levels["key"] == "A")]
+    assert a["forecast-hi-80"].tolist() == pytest.approx([104.0, 108.0, 108.0])
+    c = cover.set_index("level")
+    assert c.loc["total", "coverage_80"] == 1.0 and c.loc["total", "coverage_80_summed"] == 1.0
+    assert c.loc["sku", "coverage_80"] == 1.0 and c.loc["sku", "coverage_80_summed"] == 0.5  # 8 > 5 at step 2

@@ -23,7 +23,7 @@ from sop_lib.demand.forecast.conformal import conformal_intervals, forecast_step
 from sop_lib.demand.forecast.executors import map_batches
 from sop_lib.demand.forecast.models import PREFERENCE, STATS_MODELS
 from sop_lib.demand.forecast.profile import family_indices, family_profile, zero_forecast
-from sop_lib.demand.forecast.reconcile import aggregate_levels, level_accuracy
+from sop_lib.demand.forecast.reconcile import level_accuracy, level_intervals
 from sop_lib.demand.forecast.segment import RECENT_MONTHS, candidates_for, segment_series
 from sop_lib.demand.forecast.select import (
     add_combination,
@@ -263,13 +263,15 @@ def build_forecast(
     chosen = ["forecast"] + [f"forecast-{s}-{lv}" for lv in params.interval_levels for s in ("lo", "hi")]
     forecast = sop_forecast(core.forecast, core.selection, data.keys, products, cycle_start, chosen)
     backtest = sop_backtest(core.backtest, data.keys, products, chosen)
+    scored = backtest.dropna(subset=["forecast"])
+    levels, level_coverage = level_intervals(scored, forecast, params.interval_levels, params.backtest_horizon)
     return ForecastResult(
         forecast=forecast,
         selection=sop_selection(core.selection, data.keys, products),
         backtest=backtest,
         scores=to_sop(core.scores, data.keys),
-        levels=aggregate_levels(forecast, ["forecast"], ["period"]),
-        level_accuracy=level_accuracy(backtest.dropna(subset=["forecast"])),
+        levels=levels,
+        level_accuracy=level_accuracy(scored).merge(level_coverage, on="level", how="left"),
         calibration=core.calibration,
         level=params.interval_level,
         strategy=core.strategy,
