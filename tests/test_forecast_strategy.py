@@ -39,33 +39,33 @@ def _cv(errors: dict[str, list[list[float]]]) -> pd.DataFrame:
 
 
 def test_conformal_bounds_by_step_on_a_hand_example() -> None:
-    # A: |errors| step 1: 1, 1; step 2: 2, 4 → scale (MAE) 2; ratios step 1: .5, .5; step 2: 1, 2
-    # B: |errors| step 1: 10, 30; step 2: 20, 20 → scale 20; ratios step 1: .5, 1.5; step 2: 1, 1
+    # |errors| of A: step 1: 1, 1; step 2: 2, 4 (sum 8, scale = MAE 2); of B: 10, 30; 20, 20 (sum 80, scale 20).
+    # Each ratio is |e| / the mean of the series' other 3 errors: A: 1 / (7/3) = 3/7, 2 / (6/3) = 1,
+    # 4 / (4/3) = 3; B: 10 / (70/3) = 3/7, 30 / (50/3) = 1.8, 20 / (60/3) = 1
     cv = _cv({"A": [[1, -2], [-1, 4]], "B": [[10, -20], [-30, 20]]})
     assert series_scale(cv, "forecast").to_dict() == {"A": 2.0, "B": 20.0}
-    q = step_quantiles(cv, "forecast", pd.Series(dtype=object), (50, 80), max_step=2).set_index(
-        ["step", "level"])["q"]
-    # step 1 ratios .5 .5 .5 1.5: 50 % → 3rd = .5, 80 % → 4th = 1.5; step 2 ratios 1 1 1 2: 1 and 2
-    assert q.to_dict() == {(1, 50): 0.5, (1, 80): 1.5, (2, 50): 1.0, (2, 80): 2.0}
     table = step_quantiles(cv, "forecast", pd.Series(dtype=object), (50, 80), max_step=2)
+    q = table.set_index(["step", "level"])["q"]
+    # step 1 ratios 3/7 3/7 3/7 1.8: 50 % → 3rd = 3/7, 80 % → 4th = 1.8; step 2 ratios 1 3 1 1: 1 and 3
+    assert q.to_dict() == pytest.approx({(1, 50): 3 / 7, (1, 80): 1.8, (2, 50): 1.0, (2, 80): 3.0})
     fc = pd.DataFrame({"unique_id": ["A", "A", "A", "B"], "ds": pd.date_range("2021-01-01", periods=4, freq="MS"),
                        "forecast": [100.0, 100.0, 100.0, 5.0]})
     out = apply_conformal(fc, "forecast", np.array([1, 2, 3, 2]), pd.Series(dtype=object),
                           series_scale(cv, "forecast"), table, (50, 80))
-    # A: half-widths q × 2 — step 1: 1 (50 %), 3 (80 %); step 2: 2, 4; step 3 uses step 2's (flat beyond)
-    assert out["forecast-hi-50"].tolist()[:3] == [101.0, 102.0, 102.0]
-    assert out["forecast-lo-80"].tolist()[:3] == [97.0, 96.0, 96.0]
-    # B at step 2, 80 %: 5 ∓ 2 × 20 → the lower bound floored at 0
-    assert (out.loc[3, "forecast-lo-80"], out.loc[3, "forecast-hi-80"]) == (0.0, 45.0)
+    # A: half-width q × 2 — step 1: 6/7 (50 %), 3.6 (80 %); step 2: 2, 6; step 3 takes step 2's (flat beyond)
+    assert out["forecast-hi-50"].tolist()[:3] == pytest.approx([100 + 6 / 7, 102.0, 102.0])
+    assert out["forecast-lo-80"].tolist()[:3] == pytest.approx([96.4, 94.0, 94.0])
+    # B at step 2, 80 %: 5 ∓ 3 × 20 → the lower bound floored at 0
+    assert (out.loc[3, "forecast-lo-80"], out.loc[3, "forecast-hi-80"]) == (0.0, 65.0)
 
 
 def test_a_pool_with_too_few_errors_takes_every_series_quantile() -> None:
     cv = _cv({"A": [[1, -2], [-1, 4]], "B": [[10, -20], [-30, 20]]})
     pool = pd.Series({"A": "ets", "B": "theta"})
     by_pool = step_quantiles(cv, "forecast", pool, (80,), max_step=2, min_points=3).set_index(["pool", "step"])["q"]
-    assert by_pool[("ets", 1)] == by_pool[("*", 1)] == 1.5  # 2 points < 3: pooled
+    assert by_pool[("ets", 1)] == by_pool[("*", 1)] == pytest.approx(1.8)  # 2 points < 3: pooled
     own = step_quantiles(cv, "forecast", pool, (80,), max_step=2, min_points=2).set_index(["pool", "step"])["q"]
-    assert own[("ets", 2)] == 2.0 and own[("theta", 1)] == 1.5  # A's own step-2 ratios 1, 2; B's step-1 .5, 1.5
+    assert own[("ets", 2)] == pytest.approx(3.0) and own[("theta", 1)] == pytest.approx(1.8)  # A's own step-2 ratios 1, 3; B's step-1 3/7, 1.8
 
 
 def _models_cv(spec: dict[str, dict[str, tuple[float, float]]]) -> pd.DataFrame:
@@ -159,9 +159,12 @@ def test_each_level_takes_its_own_backtest_errors_not_summed_bounds() -> None:
     total = levels[levels["level"] == "total"]
     assert total["forecast"].tolist() == [200.0] * 3
     assert (total["forecast-lo-80"] == 200.0).all() and (total["forecast-hi-80"] == 200.0).all()
-    # A alone: |errors| 4, 8 at steps 1, 2 (scale 6): ratios 2/3 and 4/3 → 80 % bounds 100 ∓ 4, ∓ 8, ∓ 8
+    # A alone: |errors| 4, 8, 4, 8 (scale 6); leave-one-out ratios 4 / (20/3) = 0.6 at step 1, 8 / (16/3) = 1.5
+    # at step 2 → 80 % bounds 100 ∓ 3.6, ∓ 9, ∓ 9 (step 3: step 2's)
     a = levels[(levels["level"] == "sku") & (levels["key"] == "A")]
-    assert a["forecast-hi-80"].tolist() == pytest.approx([104.0, 108.0, 108.0])
+    assert a["forecast-hi-80"].tolist() == pytest.approx([103.6, 109.0, 109.0])
     c = cover.set_index("level")
     assert c.loc["total", "coverage_80"] == 1.0 and c.loc["total", "coverage_80_summed"] == 1.0
-    assert c.loc["sku", "coverage_80"] == 1.0 and c.loc["sku", "coverage_80_summed"] == 0.5  # 8 > 5 at step 2
+    # held out: learnt on the first origin alone (ratios 4/8 and 8/4, scale 6: ± 3 and ± 12), the second origin's
+    # 4 falls outside, its 8 inside; summed ± 5 bounds: 4 inside, 8 outside
+    assert c.loc["sku", "coverage_80"] == 0.5 and c.loc["sku", "coverage_80_summed"] == 0.5

@@ -1,8 +1,8 @@
 """Conformal prediction intervals by horizon step, from the rolling-origin backtest's errors.
 
 For a forecast column (a model's, a combination's, or the chosen ``forecast``), every backtest error is divided
-by its series' scale (the series' mean absolute backtest error of that column, so a large and a small series
-share one distribution), and the ``L`` % quantile of these ratios is taken per horizon step h = 1 … the backtest
+by its series' scale (the series' mean absolute backtest error of that column over its other points — leave one
+out —, so a large and a small series share one distribution), and the ``L`` % quantile of these ratios is taken per horizon step h = 1 … the backtest
 horizon (steps further out use the last step's: extended flat) and per pool of series (e.g. the model they
 kept; a pool with fewer than ``min_points`` errors at a step uses every series' errors at that step). The
 interval is then forecast ± quantile × the series' scale, its lower bound floored at 0. The quantile is the
@@ -46,17 +46,26 @@ def conformal_quantile(ratios: np.ndarray, level: int) -> float:
     return float(r[k - 1])
 
 
+def loo_ratios(cv: pd.DataFrame, col: str) -> np.ndarray:
+    """|error| / the series' mean |error| over its *other* backtest points (leave one out): the same structure
+    as an error to come against the scale of all backtest errors, so the quantile is not shrunk by an error
+    measuring itself. 0 where the series' errors are all 0 (its interval is then its forecast); NaN for a
+    series with a single point."""
+    err = (cv["y"] - cv[col]).abs()
+    g = err.groupby(cv["unique_id"])
+    total, n = g.transform("sum"), g.transform("count")
+    others = (total - err) / (n - 1).where(n > 1)
+    ratio = (err / others.where(others > 0)).to_numpy(dtype=float)
+    return np.where((total == 0).to_numpy() & err.notna().to_numpy(), 0.0, ratio)
+
+
 def step_quantiles(
     cv: pd.DataFrame, col: str, pool_of: pd.Series, levels: tuple[int, ...], max_step: int, min_points: int = 30
 ) -> pd.DataFrame:
     """The conformal quantile of |error| / scale per pool, step (1 … ``max_step``) and level, over the backtest
     rows of ``cv`` (``unique_id``, ``cutoff``, ``ds``, ``y``, ``col``). Columns ``pool``, ``step``, ``level``,
     ``q``, ``points``; pool ``*`` holds every series."""
-    scale = series_scale(cv, col)
-    ratio = ((cv["y"] - cv[col]).abs() / cv["unique_id"].map(scale.where(scale > 0))).to_numpy(dtype=float)
-    # a series whose backtest errors are all 0 has ratio 0/0: its interval is its forecast (scale 0)
-    ratio = np.where(np.isnan(ratio) & cv[col].notna().to_numpy() & (cv["unique_id"].map(scale) == 0).to_numpy(),
-                     0.0, ratio)
+    ratio = loo_ratios(cv, col)
     frame = pd.DataFrame({"pool": cv["unique_id"].map(pool_of).fillna(POOLED).to_numpy(),
                           "step": np.minimum(months_between(cv["ds"], cv["cutoff"]), max_step), "ratio": ratio})
     frame = frame[np.isfinite(frame["ratio"])]
