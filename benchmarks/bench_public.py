@@ -125,12 +125,13 @@ def engine(params: ForecastParams) -> Forecaster:
 def stats_baseline(which: str) -> Forecaster:
     def run(bs: BenchSet, workers: int) -> pd.DataFrame:
         from statsforecast import StatsForecast
-        from statsforecast.models import AutoETS, SeasonalNaive
+        from statsforecast.models import AutoETS, Naive, SeasonalNaive
 
         model = AutoETS(season_length=12, alias="f") if which == "ets" else SeasonalNaive(12, alias="f")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fc = StatsForecast(models=[model], freq="MS", n_jobs=workers).forecast(
+            # a series too short for the model (the retailer's newest) gets the last month instead
+            fc = StatsForecast(models=[model], freq="MS", n_jobs=workers, fallback_model=Naive(alias="f")).forecast(
                 df=bs.train[["unique_id", "ds", "y"]], h=bs.h, level=list(LEVELS))
         fc = fc.reset_index() if "unique_id" not in fc else fc
         return fc.rename(columns=lambda c: c.replace("f", "forecast", 1) if c.startswith("f") else c)
