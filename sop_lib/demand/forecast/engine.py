@@ -1,5 +1,6 @@
 """The forecasting engine: segment every series, run a tournament of the candidates its segment allows
-on a rolling-origin backtest, keep the best, reconcile the hierarchy bottom-up.
+on a rolling-origin backtest, form each forecast by the strategy that measured best (per-series choice or a
+combination), give it conformal intervals by horizon step, reconcile the hierarchy bottom-up.
 
 Two entry points with one engine underneath, both set by one ``ForecastParams``:
 - ``forecast_core``: any long frame (``unique_id``, ``ds``, ``y`` + regressors) — benchmarks and Python users;
@@ -251,8 +252,10 @@ def build_forecast(
     """The statistical forecast of every SKU × region for ``params.horizon_months`` from the cycle month.
 
     Segments (ABC on the last twelve months' revenue — units without a price list —, XYZ, Syntetos–Boylan,
-    lifecycle) decide the candidates; each is backtested on ``backtest_windows`` rolling origins and the lowest
-    error wins (ties: the simpler model). Promotions are a Prophet regressor. Months after a SKU's
+    lifecycle) decide the candidates; each is backtested on ``backtest_windows`` rolling origins; the strategy
+    (per-series choice, a fixed or best-k combination) is the one with the lowest error on the last origin held
+    out (``strategy.py``; evidence in ``result.strategy``); intervals are conformal by horizon step, at every
+    level from that level's own backtest errors. Promotions are a Prophet regressor. Months after a SKU's
     ``end_period`` are zero. Family, region and total forecasts are bottom-up sums (coherent at every month).
     ``progress`` shows a tqdm bar over the parallel tasks (terminal or JupyterLab).
     """
