@@ -37,7 +37,8 @@ import pandas as pd
 
 from sop_lib.core import metrics
 from sop_lib.data.params import ForecastParams
-from sop_lib.demand.forecast import forecast_core
+from sop_lib.demand.forecast import CoreResult, forecast_core
+from sop_lib.demand.forecast.conformal import conformal_intervals, forecast_steps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_forecast import SHARED, load_stallion  # noqa: E402
@@ -176,6 +177,15 @@ def score(bs: BenchSet, fc: pd.DataFrame, backtest_horizon: int) -> dict[str, fl
     return out
 
 
+def trend_intervals(core: CoreResult) -> pd.DataFrame:
+    """The engine's forecast with its conformal intervals recomputed with ``interval_growth: trend`` (no refit)."""
+    model_of = core.selection.set_index("unique_id")["model"]
+    fc = core.forecast.copy()
+    fc, _ = conformal_intervals(core.backtest, fc, "forecast", forecast_steps(fc), model_of, LEVELS,
+                                ForecastParams().backtest_horizon, growth="trend")
+    return fc
+
+
 def forecasters(prophet_classes: tuple[str, ...]) -> dict[str, Forecaster]:
     old = ForecastParams(strategy="select", interval_method="scaled", smooth_models=OLD_MODELS,
                          prophet_classes=prophet_classes)  # type: ignore[arg-type]
@@ -198,9 +208,13 @@ def run_set(bs: BenchSet, methods: list[str], workers: int, prophet_classes: tup
             row["models"] = core.selection["model"].value_counts().to_dict()
             row["evidence"] = core.strategy.to_dict(orient="records")
             print(core.strategy.drop(columns="reason").to_string(index=False, float_format="%.3f"), flush=True)
+        rows.append(row)
         print(f"{m}: sMAPE {row['smape']:.2f}  WAPE {row['wape']:.1%}  MASE {row['mase']:.3f}  "
               f"80 %: {row['cov_80']:.1%}  95 %: {row['cov_95']:.1%}  {row['seconds']:.1f} s", flush=True)
-        rows.append(row)
+        if core is not None and m == "engine_new":  # the same run's forecast, intervals grown beyond step 6
+            rows.append({"set": bs.name, "series": n, "method": "engine_new, interval_growth trend (same run)",
+                         **score(bs, trend_intervals(core), ForecastParams().backtest_horizon),
+                         "seconds": row["seconds"]})
     return rows
 
 

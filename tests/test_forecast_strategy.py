@@ -168,3 +168,19 @@ def test_each_level_takes_its_own_backtest_errors_not_summed_bounds() -> None:
     # held out: learnt on the first origin alone (ratios 4/8 and 8/4, scale 6: ± 3 and ± 12), the second origin's
     # 4 falls outside, its 8 inside; summed ± 5 bounds: 4 inside, 8 outside
     assert c.loc["sku", "coverage_80"] == 0.5 and c.loc["sku", "coverage_80_summed"] == 0.5
+
+
+def test_beyond_the_backtest_horizon_the_width_is_flat_or_grows_as_measured() -> None:
+    from sop_lib.demand.forecast.conformal import growth_exponent
+
+    # pooled quantiles 1 at step 1, 2 at step 2: q ∝ h^1 (b = log 2 / log 2 = 1)
+    table = pd.DataFrame({"pool": "*", "step": [1, 2], "level": 80, "q": [1.0, 2.0], "points": 10})
+    assert growth_exponent(table, 80) == pytest.approx(1.0)
+    fc = pd.DataFrame({"unique_id": "A", "ds": pd.date_range("2021-01-01", periods=4, freq="MS"), "forecast": 100.0})
+    scale = pd.Series({"A": 3.0})
+    flat = apply_conformal(fc, "forecast", np.array([1, 2, 3, 4]), pd.Series(dtype=object), scale, table, (80,))
+    assert flat["forecast-hi-80"].tolist() == pytest.approx([103.0, 106.0, 106.0, 106.0])
+    trend = apply_conformal(fc, "forecast", np.array([1, 2, 3, 4]), pd.Series(dtype=object), scale, table, (80,),
+                            growth="trend")
+    # step 3: 2 × (3/2) × 3 = 9; step 4: 2 × (4/2) × 3 = 12
+    assert trend["forecast-hi-80"].tolist() == pytest.approx([103.0, 106.0, 109.0, 112.0])

@@ -51,6 +51,9 @@ class ForecastParams(_Strict):
     interval_method: Literal["conformal", "scaled"] = Field(
         default="conformal", description="with calibrate_intervals: conformal bounds per horizon step from the "
         "backtest errors, or the model's own intervals scaled to their backtest coverage")
+    interval_growth: Literal["flat", "trend"] = Field(
+        default="flat", description="conformal intervals beyond the backtest horizon: its last step's width, or "
+        "that width grown as the backtest's steps grew (q ∝ h^b, b fitted on steps 1 … backtest_horizon)")
     prophet_classes: tuple[Literal["A", "B", "C"], ...] = ("A", "B")
     auto_arima_classes: tuple[Literal["A", "B", "C"], ...] = ()
     prophet_algorithm: Literal["LBFGS", "Newton", "BFGS"] = "LBFGS"

@@ -2,12 +2,13 @@
 
 For a forecast column (a model's, a combination's, or the chosen ``forecast``), every backtest error is divided
 by its series' scale (the series' mean absolute backtest error of that column over its other points — leave one
-out —, so a large and a small series share one distribution), and the ``L`` % quantile of these ratios is taken per horizon step h = 1 … the backtest
-horizon (steps further out use the last step's: extended flat) and per pool of series (e.g. the model they
-kept; a pool with fewer than ``min_points`` errors at a step uses every series' errors at that step). The
-interval is then forecast ± quantile × the series' scale, its lower bound floored at 0. The quantile is the
-finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n ratios. Series without a backtest (new items,
-inactive ones) keep the bounds they came with.
+out —, so a large and a small series share one distribution), and the ``L`` % quantile of these ratios is taken
+per horizon step h = 1 … the backtest horizon and per pool of series (e.g. the model they kept; a pool with fewer
+than ``min_points`` errors at a step uses every series' errors at that step). Steps further out use the last
+step's quantile (extended flat) or, with ``interval_growth: trend``, that times (h / last step)^b, b the growth
+of the quantile over the backtest's steps. The interval is then forecast ± quantile × the series' scale, its
+lower bound floored at 0. The quantile is the finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n
+ratios. Series without a backtest (new items, inactive ones) keep the bounds they came with.
 """
 
 from __future__ import annotations
@@ -81,16 +82,28 @@ def step_quantiles(
     return pd.DataFrame(rows, columns=["pool", "step", "level", "q", "points"])
 
 
+def growth_exponent(table: pd.DataFrame, level: int) -> float:
+    """b of q(h) ∝ h^b, least squares on log q against log h over the pooled quantiles of ``level`` (steps with
+    q > 0), clipped to [0, 1]: how the interval widens with the horizon, as the backtest measured it."""
+    t = table[(table["pool"] == POOLED) & (table["level"] == level) & (table["q"] > 0)]
+    if len(t) < 2:
+        return 0.0
+    b = np.polyfit(np.log(t["step"].to_numpy(dtype=float)), np.log(t["q"].to_numpy(dtype=float)), 1)[0]
+    return float(np.clip(b, 0.0, 1.0))
+
+
 def apply_conformal(
     frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series, scale: pd.Series, table: pd.DataFrame,
-    levels: tuple[int, ...],
+    levels: tuple[int, ...], growth: str = "flat",
 ) -> pd.DataFrame:
-    """``col``-lo/hi-<L> = ``col`` ∓ q(pool, step, L) × scale of the series, lower bound ≥ 0. Rows whose
-    series has no scale, or whose step has no quantile, keep the bounds they had."""
+    """``col``-lo/hi-<L> = ``col`` ∓ q(pool, step, L) × scale of the series, lower bound ≥ 0. Steps beyond
+    the table's last take its quantile (``growth`` flat) or that × (step / last)^b (``trend``: b from
+    :func:`growth_exponent`). Rows whose series has no scale, or whose step has no quantile, keep their bounds."""
     out = frame.copy()
     if table.empty:
         return out
     max_step = int(table["step"].max())
+    beyond = np.maximum(np.asarray(steps, dtype=float), max_step) / max_step
     step = np.clip(steps, 1, max_step)
     pool = out["unique_id"].map(pool_of).fillna(POOLED).to_numpy()
     sc = out["unique_id"].map(scale).to_numpy(dtype=float)
@@ -101,7 +114,7 @@ def apply_conformal(
         fallback = t[t["pool"] == POOLED].set_index("step")["q"]
         q = pd.Series(list(zip(pool, step, strict=True))).map(by_pool).to_numpy(dtype=float)
         q = np.where(np.isnan(q), pd.Series(step).map(fallback).to_numpy(dtype=float), q)
-        half = q * sc
+        half = q * sc * (beyond ** growth_exponent(table, lv) if growth == "trend" else 1.0)
         ok = np.isfinite(half) & np.isfinite(point)
         lo, hi = f"{col}-lo-{lv}", f"{col}-hi-{lv}"
         old_lo = out[lo].to_numpy(dtype=float) if lo in out else np.full(len(out), np.nan)
@@ -113,9 +126,9 @@ def apply_conformal(
 
 def conformal_intervals(
     cv: pd.DataFrame, frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series,
-    levels: tuple[int, ...], max_step: int, min_points: int = 30,
+    levels: tuple[int, ...], max_step: int, min_points: int = 30, growth: str = "flat",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Learn the quantiles on the backtest ``cv`` and set ``col``'s bounds in ``frame`` (rows at ``steps``):
     (frame with bounds, quantile table)."""
     table = step_quantiles(cv, col, pool_of, levels, max_step, min_points)
-    return apply_conformal(frame, col, steps, pool_of, series_scale(cv, col), table, levels), table
+    return apply_conformal(frame, col, steps, pool_of, series_scale(cv, col), table, levels, growth), table

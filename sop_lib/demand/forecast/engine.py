@@ -198,7 +198,7 @@ def forecast_core(
         fc = apply_calibration(fc, model_of, factors, levels)
     elif params.calibrate_intervals and not cv.empty:
         fc, table = conformal_intervals(cv, fc, "forecast", forecast_steps(fc), model_of, levels,
-                                        params.backtest_horizon)
+                                        params.backtest_horizon, growth=params.interval_growth)
     selection = _selection(seg, chosen, model_of, scores, coverage(cv, levels), params)
     return CoreResult(fc, cv, selection, scores, factors, evidence, table)
 
