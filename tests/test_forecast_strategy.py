@@ -23,7 +23,8 @@ def test_conformal_quantile_is_the_finite_sample_rank() -> None:
     r = np.array([4.0, 1.0, 3.0, 2.0])
     assert conformal_quantile(r, 50) == 3.0  # ⌈5 × 0.5⌉ = 3rd smallest
     assert conformal_quantile(r, 80) == 4.0  # ⌈5 × 0.8⌉ = 4th
-    assert conformal_quantile(r, 95) == 4.0  # ⌈5 × 0.95⌉ = 5 > 4: the largest
+    # ⌈5 × 0.95⌉ = 5 > 4 ratios: the normal approximation, z(95 %) = 1.95996 × RMS = √(30 / 4)
+    assert conformal_quantile(r, 95) == pytest.approx(1.959964 * np.sqrt(7.5))
     assert np.isnan(conformal_quantile(np.array([np.nan]), 80))
 
 
@@ -65,7 +66,10 @@ def test_a_pool_with_too_few_errors_takes_every_series_quantile() -> None:
     by_pool = step_quantiles(cv, "forecast", pool, (80,), max_step=2, min_points=3).set_index(["pool", "step"])["q"]
     assert by_pool[("ets", 1)] == by_pool[("*", 1)] == pytest.approx(1.8)  # 2 points < 3: pooled
     own = step_quantiles(cv, "forecast", pool, (80,), max_step=2, min_points=2).set_index(["pool", "step"])["q"]
-    assert own[("ets", 2)] == pytest.approx(3.0) and own[("theta", 1)] == pytest.approx(1.8)  # A's own step-2 ratios 1, 3; B's step-1 3/7, 1.8
+    # 2 ratios a pool and step are too few for the 80 % rank (⌈3 × 0.8⌉ = 3): z(80 %) × their RMS
+    z = 1.2815516
+    assert own[("ets", 2)] == pytest.approx(z * np.sqrt((1 + 9) / 2))  # A's step-2 ratios 1, 3
+    assert own[("theta", 1)] == pytest.approx(z * np.sqrt(((3 / 7) ** 2 + 1.8**2) / 2))  # B's step-1 3/7, 1.8
 
 
 def _models_cv(spec: dict[str, dict[str, tuple[float, float]]]) -> pd.DataFrame:
@@ -160,13 +164,14 @@ def test_each_level_takes_its_own_backtest_errors_not_summed_bounds() -> None:
     assert total["forecast"].tolist() == [200.0] * 3
     assert (total["forecast-lo-80"] == 200.0).all() and (total["forecast-hi-80"] == 200.0).all()
     # A alone: |errors| 4, 8, 4, 8 (scale 6); leave-one-out ratios 4 / (20/3) = 0.6 at step 1, 8 / (16/3) = 1.5
-    # at step 2 → 80 % bounds 100 ∓ 3.6, ∓ 9, ∓ 9 (step 3: step 2's)
+    # at step 2, the same for B: 4 ratios a step at the SKU level → 80 % bounds 100 ∓ 3.6, ∓ 9, ∓ 9 (step 3: step 2's)
     a = levels[(levels["level"] == "sku") & (levels["key"] == "A")]
     assert a["forecast-hi-80"].tolist() == pytest.approx([103.6, 109.0, 109.0])
     c = cover.set_index("level")
     assert c.loc["total", "coverage_80"] == 1.0 and c.loc["total", "coverage_80_summed"] == 1.0
-    # held out: learnt on the first origin alone (ratios 4/8 and 8/4, scale 6: ± 3 and ± 12), the second origin's
-    # 4 falls outside, its 8 inside; summed ± 5 bounds: 4 inside, 8 outside
+    # held out: learnt on the first origin alone (ratios 4/8 and 8/4, two a step: too few for the 80 % rank, so
+    # z(80 %) × RMS, scale 6: ± 3.8 and ± 15.4), the second origin's 4 falls outside, its 8 inside; summed ± 5
+    # bounds: 4 inside, 8 outside
     assert c.loc["sku", "coverage_80"] == 0.5 and c.loc["sku", "coverage_80_summed"] == 0.5
 
 

@@ -8,12 +8,13 @@ than ``min_points`` errors at a step uses every series' errors at that step). St
 step's quantile (extended flat) or, with ``interval_growth: trend``, that times (h / last step)^b, b the growth
 of the quantile over the backtest's steps. The interval is then forecast ± quantile × the series' scale, its
 lower bound floored at 0. The quantile is the finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n
-ratios. Series without a backtest (new items, inactive ones) keep the bounds they came with.
+ratios (a normal approximation when n is too small for that rank). Series without a backtest (new items, inactive ones) keep the bounds they came with.
 """
 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -39,11 +40,16 @@ def series_scale(cv: pd.DataFrame, col: str) -> pd.Series:
 
 
 def conformal_quantile(ratios: np.ndarray, level: int) -> float:
-    """The ⌈(n + 1)·level/100⌉-th smallest ratio (the largest when that is beyond n); NaN for no ratio."""
+    """The ⌈(n + 1)·level/100⌉-th smallest ratio; NaN for no ratio. When that rank is beyond n (fewer than 4
+    ratios for 80 %, 19 for 95 %: e.g. the total of a hierarchy, one error per origin), the normal
+    approximation z(level) × the ratios' root mean square instead (for normal errors the same quantile), so that
+    80 % and 95 % still differ."""
     r = np.sort(ratios[np.isfinite(ratios)])
     if not len(r):
         return float("nan")
-    k = min(len(r), math.ceil((len(r) + 1) * level / 100))
+    k = math.ceil((len(r) + 1) * level / 100)
+    if k > len(r):
+        return float(NormalDist().inv_cdf(0.5 + level / 200) * np.sqrt(np.mean(r**2)))
     return float(r[k - 1])
 
 
