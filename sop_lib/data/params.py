@@ -33,7 +33,8 @@ class ForecastParams(_Strict):
     combine_best: int = Field(default=4, ge=0, le=9, description="candidate 'combo' combines each series' k best; "
                               "0 = none")
     combine_method: Literal["mean", "median"] = "mean"
-    smooth_models: tuple[str, ...] = Field(
+    smooth_models: tuple[Literal["seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima",
+                                 "historic_average"], ...] = Field(
         default=("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima"),
         description="statistical models that compete for smooth and erratic series (the airline 'arima' only "
                     "where 26+ months precede the first origin); Prophet and AutoARIMA by class, below")
