@@ -76,10 +76,11 @@ def per_series_choices(fit_on: pd.DataFrame, singles: list[str], combos: list[st
 
 def strategy_columns(
     cv: pd.DataFrame, singles: list[str], combos: list[str], k: int, how: str
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[str], dict[str, set[str]]]:
     """Every strategy as a column of the backtest (``unique_id``, ``cutoff``, ``ds``, ``y`` …), its per-series
     choices made on the origins before the last. A strategy without a value for a series (e.g. a combination
-    of ETS and Theta for an intermittent series) falls back to ``select`` there. Returns (frame, strategies)."""
+    of ETS and Theta for an intermittent series) falls back to ``select`` there. Returns (frame, strategies,
+    the series each strategy has a value of its own for)."""
     last = cv["cutoff"].max()
     early = cv[cv["cutoff"] < last] if cv["cutoff"].nunique() > 1 else cv
     early, whole = add_combination(early, cv, singles, (), k, how)
@@ -92,9 +93,10 @@ def strategy_columns(
     out[AMONG] = _take(whole, choice[AMONG])
     out[BEST_K] = whole["combo"].to_numpy(dtype=float) if "combo" in whole else np.nan
     names = [n for n in names if out[n].notna().any()]  # a strategy with no value of its own is not shown
+    own = {n: set(out.loc[out[n].notna(), "unique_id"]) for n in names}
     for name in names:
         out[name] = out[name].fillna(out[SELECT])
-    return out, names
+    return out, names, own
 
 
 def _evidence_rows(frame: pd.DataFrame, names: list[str], scale: pd.Series, levels: tuple[int, ...],
@@ -144,14 +146,15 @@ def choose_strategy(
     """The evidence table (one row per group × strategy, ``EVIDENCE_COLUMNS``) and the strategy of every
     backtested series. ``groups``: by unique_id, the group a strategy is chosen for (one value: portfolio)."""
     combos = [c for c in params.combinations if c in cv]
-    frame, names = strategy_columns(cv, singles, combos, params.combine_best, params.combine_method)
+    frame, names, own = strategy_columns(cv, singles, combos, params.combine_best, params.combine_method)
     held_out = cv["cutoff"].nunique() > 1
     rows, strategy_of = [], {}
     for group, ids in groups.groupby(groups, sort=True):
         part = frame[frame["unique_id"].isin(ids.index)]
         if part.empty:
             continue
-        g_rows = _evidence_rows(part, names, scale, params.interval_levels, params.backtest_horizon, str(group))
+        mine = [n for n in names if n == SELECT or own[n] & set(ids.index)]  # e.g. no ETS mean for intermittent
+        g_rows = _evidence_rows(part, mine, scale, params.interval_levels, params.backtest_horizon, str(group))
         pick = _pick(g_rows, params)
         for r in g_rows:
             r["chosen"] = r["strategy"] == pick
