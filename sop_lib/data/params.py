@@ -33,6 +33,28 @@ class ForecastParams(_Strict):
     combine_best: int = Field(default=4, ge=0, le=9, description="candidate 'combo' combines each series' k best; "
                               "0 = none")
     combine_method: Literal["mean", "median"] = "mean"
+    smooth_models: tuple[Literal["seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima",
+                                 "historic_average"], ...] = Field(
+        default=("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima"),
+        description="statistical models that compete for smooth and erratic series (the airline 'arima' only "
+                    "where 26+ months precede the first origin); Prophet and AutoARIMA by class, below")
+    strategy: Literal["auto", "select", "combine"] = Field(
+        default="auto", description="select: each series keeps its best model; combine: every series gets the "
+        "first of 'combinations'; auto: the strategy with the lowest error on the held-out last backtest origin")
+    combinations: tuple[str, ...] = Field(
+        default=("mean:ets+dyn_theta", "mean:ets+dyn_theta+ces", "median:ets+theta+dyn_theta+ces+arima"),
+        description="fixed combinations, '<mean|median>:<model>+<model>…', for strategies 'combine' and 'auto'")
+    strategy_scope: Literal["portfolio", "segment"] = Field(
+        default="portfolio", description="auto chooses one strategy for all series, or one per Syntetos–Boylan "
+        "class")
+    strategy_metric: Literal["wape", "mase"] = Field(
+        default="wape", description="what auto ranks strategies by (WAPE over the group, or mean MASE)")
+    interval_method: Literal["conformal", "scaled"] = Field(
+        default="conformal", description="with calibrate_intervals: conformal bounds per horizon step from the "
+        "backtest errors, or the model's own intervals scaled to their backtest coverage")
+    interval_growth: Literal["flat", "trend"] = Field(
+        default="flat", description="conformal intervals beyond the backtest horizon: its last step's width, or "
+        "that width grown as the backtest's steps grew (q ∝ h^b, b fitted on steps 1 … backtest_horizon)")
     prophet_classes: tuple[Literal["A", "B", "C"], ...] = ("A", "B")
     auto_arima_classes: tuple[Literal["A", "B", "C"], ...] = ()
     prophet_algorithm: Literal["LBFGS", "Newton", "BFGS"] = "LBFGS"
@@ -53,6 +75,16 @@ class ForecastParams(_Strict):
                 f"min_history_months ({self.min_history_months}) must be at least the backtest span ({span}) + 12, "
                 "so every backtested series has a year of history before its first origin"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _combinations_read(self) -> ForecastParams:
+        for text in self.combinations:
+            how, _, members = text.partition(":")
+            if how not in ("mean", "median") or len([m for m in members.split("+") if m]) < 2:
+                raise ValueError(f"combination '{text}' must read '<mean|median>:<model>+<model>…' (two models or more)")
+        if self.strategy == "combine" and not self.combinations:
+            raise ValueError("strategy 'combine' needs at least one entry in 'combinations'")
         return self
 
     @property

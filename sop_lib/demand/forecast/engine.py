@@ -1,5 +1,6 @@
 """The forecasting engine: segment every series, run a tournament of the candidates its segment allows
-on a rolling-origin backtest, keep the best, reconcile the hierarchy bottom-up.
+on a rolling-origin backtest, form each forecast by the strategy that measured best (per-series choice or a
+combination), give it conformal intervals by horizon step, reconcile the hierarchy bottom-up.
 
 Two entry points with one engine underneath, both set by one ``ForecastParams``:
 - ``forecast_core``: any long frame (``unique_id``, ``ds``, ``y`` + regressors) — benchmarks and Python users;
@@ -19,10 +20,11 @@ import numpy as np
 import pandas as pd
 
 from sop_lib.data.params import ForecastParams
+from sop_lib.demand.forecast.conformal import conformal_intervals, forecast_steps
 from sop_lib.demand.forecast.executors import map_batches
 from sop_lib.demand.forecast.models import PREFERENCE, STATS_MODELS
 from sop_lib.demand.forecast.profile import family_indices, family_profile, zero_forecast
-from sop_lib.demand.forecast.reconcile import aggregate_levels, level_accuracy
+from sop_lib.demand.forecast.reconcile import level_accuracy, level_intervals
 from sop_lib.demand.forecast.segment import RECENT_MONTHS, candidates_for, segment_series
 from sop_lib.demand.forecast.select import (
     add_combination,
@@ -30,11 +32,13 @@ from sop_lib.demand.forecast.select import (
     calibration_factors,
     choose,
     coverage,
+    drop_wild,
     mase_scale,
     pick_columns,
     score_models,
 )
 from sop_lib.demand.forecast.series import engine_input, sop_backtest, sop_forecast, sop_selection, to_sop
+from sop_lib.demand.forecast.strategy import add_fixed, choose_strategy, final_models
 from sop_lib.demand.forecast.tournament import BatchTask, cutoffs_for, run_batch
 
 ProgressFn = Callable[[int], None]
@@ -47,6 +51,8 @@ class CoreResult:
     selection: pd.DataFrame  # one row per series: segment, candidates, model, runner-up, errors, coverage
     scores: pd.DataFrame  # unique_id, model, mae, wape, mase, bias_pct
     calibration: pd.DataFrame  # model, level, factor, points: interval widening learnt on the backtest
+    strategy: pd.DataFrame  # evidence: group × strategy, held-out WAPE/MASE/bias/coverage, which was chosen, why
+    conformal: pd.DataFrame  # pool, step, level, q, points: the conformal quantiles the intervals use
 
 
 def _batches(ids: list[str], size: int, workers: int) -> list[list[str]]:
@@ -60,7 +66,7 @@ def _segments(train: pd.DataFrame, revenue: pd.Series, params: ForecastParams) -
     seg = segment_series(train, revenue, params.min_history_months)
     seg["candidates"] = [
         candidates_for(r, params.prophet_classes, params.auto_arima_classes,
-                       int(r["history_months"]) - params.backtest_span)
+                       int(r["history_months"]) - params.backtest_span, params.smooth_models)
         for _, r in seg.iterrows()
     ]
     return seg
@@ -91,17 +97,29 @@ def _run_tournament(
     return cv, fc
 
 
-def _score(
-    cv: pd.DataFrame, fc: pd.DataFrame, train: pd.DataFrame, params: ForecastParams
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The combination candidate added, every candidate scored on the backtest, the best kept per series:
-    (cv, forecast, scores, chosen)."""
+def _decide(
+    cv: pd.DataFrame, fc: pd.DataFrame, train: pd.DataFrame, seg: pd.DataFrame, params: ForecastParams
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
+    """The best-k and fixed combinations added, every candidate scored on the backtest, the best kept per
+    series, the strategy chosen (``strategy.py``): (cv, forecast, scores, chosen, evidence, model of each
+    backtested series)."""
+    levels = params.interval_levels
     singles = [m for m in [*STATS_MODELS, "prophet"] if m in cv.columns]
-    cv, fc = add_combination(cv, fc, singles, params.interval_levels, params.combine_best, params.combine_method)
+    cv, fc = drop_wild(cv, fc, train, singles)
+    cv, fc = add_combination(cv, fc, singles, levels, params.combine_best, params.combine_method)
+    cv, fc = add_fixed(cv, fc, params.combinations, levels)
+    combos = [c for c in params.combinations if c in cv and cv[c].notna().any()]
     models = singles + (["combo"] if "combo" in cv.columns and cv["combo"].notna().any() else [])
-    first_cut = cutoffs_for(train["ds"].max(), params)[0]
-    scores = score_models(cv, models, mase_scale(train, first_cut))
-    return cv, fc, scores, choose(scores, list(PREFERENCE))
+    scale = mase_scale(train, cutoffs_for(train["ds"].max(), params)[0])
+    scores = score_models(cv, models + combos, scale)
+    chosen = choose(scores[scores["model"].isin(models)], list(PREFERENCE))
+    ids = pd.Index(chosen["unique_id"])
+    groups = (seg.set_index("unique_id")["sb_class"].reindex(ids) if params.strategy_scope == "segment"
+              else pd.Series("portfolio", index=ids))
+    evidence, strategy_of = choose_strategy(cv[cv["unique_id"].isin(ids)], groups, singles, scale, params)
+    model_of = final_models(cv, strategy_of, chosen.set_index("unique_id")["model"], singles, combos)
+    chosen = chosen.assign(strategy=chosen["unique_id"].map(strategy_of))
+    return cv, fc, scores, chosen, evidence, model_of
 
 
 def _fallbacks(
@@ -124,17 +142,24 @@ def _fallbacks(
 
 
 def _selection(
-    seg: pd.DataFrame, chosen: pd.DataFrame, model_of: pd.Series, raw_coverage: pd.DataFrame, params: ForecastParams
+    seg: pd.DataFrame, chosen: pd.DataFrame, model_of: pd.Series, scores: pd.DataFrame, raw_coverage: pd.DataFrame,
+    params: ForecastParams,
 ) -> pd.DataFrame:
-    """One row per series: its segment, candidates, the model kept (and why), errors and interval coverage."""
+    """One row per series: its segment, candidates, strategy, the model kept (and why), its backtest errors
+    and interval coverage."""
     selection = seg.merge(chosen, on="unique_id", how="left")
     selection["model"] = selection["unique_id"].map(model_of)
+    kept = scores.set_index(["unique_id", "model"])
+    at = pd.MultiIndex.from_arrays([selection["unique_id"], selection["model"]])
+    for col in ("mase", "wape", "bias_pct"):  # the errors of the model actually kept
+        selection[col] = kept[col].reindex(at).to_numpy()
     selection["candidates"] = selection["candidates"].map(", ".join)
     selection = selection.merge(raw_coverage, on="unique_id", how="left")
     selection["reason"] = np.select(
-        [selection["lifecycle"] == "new", selection["lifecycle"] == "inactive"],
+        [selection["lifecycle"] == "new", selection["lifecycle"] == "inactive", selection["strategy"] != "select"],
         [f"new item (< {params.min_history_months} months): family profile scaled to its level",
-         f"no demand in the last {RECENT_MONTHS} months: zero"],
+         f"no demand in the last {RECENT_MONTHS} months: zero",
+         "strategy " + selection["strategy"].astype(str) + " (forecast.strategy: " + params.strategy + ")"],
         default=f"lowest backtest error over {params.backtest_windows} origins × {params.backtest_horizon} months",
     )
     return selection
@@ -161,16 +186,21 @@ def forecast_core(
     levels = params.interval_levels
     seg = _segments(train, revenue, params)
     cv, fc = _run_tournament(train, future, seg, params, exog, progress, on_tasks)
-    cv, fc, scores, chosen = _score(cv, fc, train, params)
+    cv, fc, scores, chosen, evidence, est_model = _decide(cv, fc, train, seg, params)
     extra, fallback_of = _fallbacks(train, future, seg, family, levels)
     fc = pd.concat([f for f in (fc, *extra) if len(f)], ignore_index=True)
-    model_of = pd.concat([chosen.set_index("unique_id")["model"], fallback_of])
+    model_of = pd.concat([est_model, fallback_of])
     fc = pick_columns(fc, model_of, levels)
     cv = pick_columns(cv, model_of, levels)
     factors = calibration_factors(cv, model_of, levels)
-    if params.calibrate_intervals:
+    table = pd.DataFrame(columns=["pool", "step", "level", "q", "points"])
+    if params.calibrate_intervals and params.interval_method == "scaled":
         fc = apply_calibration(fc, model_of, factors, levels)
-    return CoreResult(fc, cv, _selection(seg, chosen, model_of, coverage(cv, levels), params), scores, factors)
+    elif params.calibrate_intervals and not cv.empty:
+        fc, table = conformal_intervals(cv, fc, "forecast", forecast_steps(fc), model_of, levels,
+                                        params.backtest_horizon, growth=params.interval_growth)
+    selection = _selection(seg, chosen, model_of, scores, coverage(cv, levels), params)
+    return CoreResult(fc, cv, selection, scores, factors, evidence, table)
 
 
 @dataclass
@@ -185,6 +215,8 @@ class ForecastResult:
     level_accuracy: pd.DataFrame
     calibration: pd.DataFrame
     level: int  # the interval level shown in charts
+    strategy: pd.DataFrame  # evidence: group × strategy, held-out WAPE/MASE/bias/coverage, chosen, reason
+    conformal: pd.DataFrame  # the conformal quantiles by pool, horizon step and level
 
 
 @contextmanager
@@ -220,8 +252,10 @@ def build_forecast(
     """The statistical forecast of every SKU × region for ``params.horizon_months`` from the cycle month.
 
     Segments (ABC on the last twelve months' revenue — units without a price list —, XYZ, Syntetos–Boylan,
-    lifecycle) decide the candidates; each is backtested on ``backtest_windows`` rolling origins and the lowest
-    error wins (ties: the simpler model). Promotions are a Prophet regressor. Months after a SKU's
+    lifecycle) decide the candidates; each is backtested on ``backtest_windows`` rolling origins; the strategy
+    (per-series choice, a fixed or best-k combination) is the one with the lowest error on the last origin held
+    out (``strategy.py``; evidence in ``result.strategy``); intervals are conformal by horizon step, at every
+    level from that level's own backtest errors. Promotions are a Prophet regressor. Months after a SKU's
     ``end_period`` are zero. Family, region and total forecasts are bottom-up sums (coherent at every month).
     ``progress`` shows a tqdm bar over the parallel tasks (terminal or JupyterLab).
     """
@@ -232,13 +266,17 @@ def build_forecast(
     chosen = ["forecast"] + [f"forecast-{s}-{lv}" for lv in params.interval_levels for s in ("lo", "hi")]
     forecast = sop_forecast(core.forecast, core.selection, data.keys, products, cycle_start, chosen)
     backtest = sop_backtest(core.backtest, data.keys, products, chosen)
+    scored = backtest.dropna(subset=["forecast"])
+    levels, level_coverage = level_intervals(scored, forecast, params.interval_levels, params.backtest_horizon)
     return ForecastResult(
         forecast=forecast,
         selection=sop_selection(core.selection, data.keys, products),
         backtest=backtest,
         scores=to_sop(core.scores, data.keys),
-        levels=aggregate_levels(forecast, ["forecast"], ["period"]),
-        level_accuracy=level_accuracy(backtest.dropna(subset=["forecast"])),
+        levels=levels,
+        level_accuracy=level_accuracy(scored).merge(level_coverage, on="level", how="left"),
         calibration=core.calibration,
         level=params.interval_level,
+        strategy=core.strategy,
+        conformal=core.conformal,
     )

@@ -33,10 +33,12 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
     from statsforecast.models import (
         ARIMA,
         AutoARIMA,
+        AutoCES,
         AutoETS,
         AutoTheta,
         CrostonClassic,
         CrostonSBA,
+        DynamicOptimizedTheta,
         HistoricAverage,
         SeasonalNaive,
     )
@@ -49,7 +51,9 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
     return {
         "seasonal_naive": lambda h: SeasonalNaive(season_length=SEASON, alias="seasonal_naive"),
         "theta": lambda h: AutoTheta(season_length=SEASON, alias="theta"),
+        "dyn_theta": lambda h: DynamicOptimizedTheta(season_length=SEASON, alias="dyn_theta"),
         "ets": lambda h: AutoETS(season_length=SEASON, alias="ets"),
+        "ces": lambda h: AutoCES(season_length=SEASON, alias="ces"),
         # the "airline" model ARIMA(0,1,1)(0,1,1)12: on Stallion 24x faster than AutoARIMA's search and more
         # accurate (docs/benchmarks.md); AutoARIMA stays available for the classes a user opts into
         "arima": lambda h: ARIMA(order=(0, 1, 1), seasonal_order=(0, 1, 1), season_length=SEASON, alias="arima"),
@@ -62,19 +66,20 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
     }
 
 
-STATS_MODELS = ("seasonal_naive", "theta", "ets", "arima", "auto_arima", "croston", "sba", "tsb", "historic_average")
+STATS_MODELS = ("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima", "auto_arima", "croston", "sba", "tsb", "historic_average")
 ARIMA_MIN_TRAIN = 2 * SEASON + 2  # seasonal and ordinary differencing need two years and a bit
 NO_FORWARD = {"croston", "sba", "tsb"}  # statsforecast cannot reuse a fit across backtest windows for these
 MODEL_LABELS = {
-    "seasonal_naive": "seasonal naive", "theta": "Theta (auto)", "ets": "ETS (auto)",
+    "seasonal_naive": "seasonal naive", "theta": "Theta (auto)", "dyn_theta": "dynamic optimised Theta",
+    "ets": "ETS (auto)", "ces": "complex exponential smoothing (auto)",
     "arima": "ARIMA(0,1,1)(0,1,1)12 (airline)", "auto_arima": "ARIMA (auto)",
     "croston": "Croston", "sba": "Croston SBA", "tsb": "TSB", "historic_average": "historic average",
     "prophet": "Prophet", "combo": "mean of the best models", "family_profile": "family profile × own level",
     "zero": "zero (no recent demand)",
 }
 # simpler first: on a tie the simpler model is kept
-PREFERENCE = ("seasonal_naive", "historic_average", "croston", "sba", "tsb", "theta", "ets", "arima", "auto_arima",
-              "prophet", "combo")
+PREFERENCE = ("seasonal_naive", "historic_average", "croston", "sba", "tsb", "theta", "dyn_theta", "ets", "ces",
+              "arima", "auto_arima", "prophet", "combo")
 MODELS = (*PREFERENCE, "family_profile", "zero")  # every model column the engine can write
 
 

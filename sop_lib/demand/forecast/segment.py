@@ -79,11 +79,16 @@ def segment_series(
     return out[["unique_id", "history_months", "abc", "xyz", "cv", "adi", "cv2", "sb_class", "lifecycle", "segment"]]
 
 
+SMOOTH_MODELS = ("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima")
+
+
 def candidates_for(
-    seg: pd.Series, prophet_classes: tuple[str, ...], auto_arima_classes: tuple[str, ...], first_train: int
+    seg: pd.Series, prophet_classes: tuple[str, ...], auto_arima_classes: tuple[str, ...], first_train: int,
+    smooth_models: tuple[str, ...] = SMOOTH_MODELS,
 ) -> tuple[str, ...]:
     """The models that compete for one series (a row of ``segment_series``). ``first_train`` is the number
-    of months before the first backtest origin: the airline ARIMA competes only where it can be fitted."""
+    of months before the first backtest origin: the airline ARIMA competes only where it can be fitted.
+    Smooth and erratic series get ``smooth_models`` (``ForecastParams.smooth_models``)."""
     from sop_lib.demand.forecast.models import ARIMA_MIN_TRAIN
 
     if seg["lifecycle"] == "inactive":
@@ -92,9 +97,7 @@ def candidates_for(
         return ("family_profile",)
     if seg["sb_class"] in ("intermittent", "lumpy"):
         return ("croston", "sba", "tsb", "historic_average")
-    models: list[str] = ["seasonal_naive", "theta", "ets"]
-    if first_train >= ARIMA_MIN_TRAIN:
-        models.append("arima")
+    models = [m for m in smooth_models if m != "arima" or first_train >= ARIMA_MIN_TRAIN]
     if seg["abc"] in auto_arima_classes:
         models.append("auto_arima")
     if seg["abc"] in prophet_classes:

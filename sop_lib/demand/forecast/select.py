@@ -19,6 +19,26 @@ def mase_scale(train: pd.DataFrame, first_cutoff: pd.Timestamp) -> pd.Series:
     return metrics.mase_scale(train[train["ds"] <= first_cutoff], SEASON)
 
 
+WILD = 10.0  # a forecast above this many times the series' largest month is a failed fit, not a forecast
+
+
+def drop_wild(
+    cv: pd.DataFrame, fc: pd.DataFrame, train: pd.DataFrame, models: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A model whose backtest or forecast for a series exceeds ``WILD`` × the series' largest month (e.g. an
+    exploding CES or ETS fit) gets no value for that series anywhere, with its bounds: it cannot win, and no
+    combination includes it."""
+    top = train.groupby("unique_id")["y"].max().clip(lower=1.0) * WILD
+    cv, fc = cv.copy(), fc.copy()
+    for m in [m for m in models if m in cv and m in fc]:
+        wild = pd.concat([f.loc[f[m] > f["unique_id"].map(top), "unique_id"] for f in (cv, fc)]).unique()
+        if len(wild):
+            cols = [c for c in cv.columns if c == m or c.startswith(f"{m}-lo-") or c.startswith(f"{m}-hi-")]
+            for f in (cv, fc):
+                f.loc[f["unique_id"].isin(wild), cols] = np.nan
+    return cv, fc
+
+
 def add_combination(
     cv: pd.DataFrame, fc: pd.DataFrame, models: list[str], levels: tuple[int, ...], k: int, how: str = "mean"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,0 +1,140 @@
+"""Conformal prediction intervals by horizon step, from the rolling-origin backtest's errors.
+
+For a forecast column (a model's, a combination's, or the chosen ``forecast``), every backtest error is divided
+by its series' scale (the series' mean absolute backtest error of that column over its other points — leave one
+out —, so a large and a small series share one distribution), and the ``L`` % quantile of these ratios is taken
+per horizon step h = 1 … the backtest horizon and per pool of series (e.g. the model they kept; a pool with fewer
+than ``min_points`` errors at a step uses every series' errors at that step). Steps further out use the last
+step's quantile (extended flat) or, with ``interval_growth: trend``, that times (h / last step)^b, b the growth
+of the quantile over the backtest's steps. The interval is then forecast ± quantile × the series' scale, its
+lower bound floored at 0. The quantile is the finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n
+ratios (a normal approximation when n is too small for that rank). Series without a backtest (new items, inactive ones) keep the bounds they came with.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+
+POOLED = "*"
+
+
+def months_between(later: pd.Series, earlier: pd.Series) -> np.ndarray:
+    """Whole months from ``earlier`` to ``later`` (both month starts)."""
+    a, b = pd.to_datetime(later), pd.to_datetime(earlier)
+    return ((a.dt.year - b.dt.year) * 12 + a.dt.month - b.dt.month).to_numpy()
+
+
+def forecast_steps(frame: pd.DataFrame) -> np.ndarray:
+    """Horizon step of each row of a forecast frame: 1 for a series' first month, 2 for its second …"""
+    return frame.groupby("unique_id")["ds"].rank(method="dense").astype(int).to_numpy()
+
+
+def series_scale(cv: pd.DataFrame, col: str) -> pd.Series:
+    """Each series' mean |y − ``col``| over its backtest points (NaN for a series with none)."""
+    err = (cv["y"] - cv[col]).abs()
+    return err.groupby(cv["unique_id"]).mean()
+
+
+def conformal_quantile(ratios: np.ndarray, level: int) -> float:
+    """The ⌈(n + 1)·level/100⌉-th smallest ratio; NaN for no ratio. When that rank is beyond n (fewer than 4
+    ratios for 80 %, 19 for 95 %: e.g. the total of a hierarchy, one error per origin), the normal
+    approximation z(level) × the ratios' root mean square instead (for normal errors the same quantile), so that
+    80 % and 95 % still differ."""
+    r = np.sort(ratios[np.isfinite(ratios)])
+    if not len(r):
+        return float("nan")
+    k = math.ceil((len(r) + 1) * level / 100)
+    if k > len(r):
+        return float(NormalDist().inv_cdf(0.5 + level / 200) * np.sqrt(np.mean(r**2)))
+    return float(r[k - 1])
+
+
+def loo_ratios(cv: pd.DataFrame, col: str) -> np.ndarray:
+    """|error| / the series' mean |error| over its *other* backtest points (leave one out): the same structure
+    as an error to come against the scale of all backtest errors, so the quantile is not shrunk by an error
+    measuring itself. 0 where the series' errors are all 0 (its interval is then its forecast); NaN for a
+    series with a single point."""
+    err = (cv["y"] - cv[col]).abs()
+    g = err.groupby(cv["unique_id"])
+    total, n = g.transform("sum"), g.transform("count")
+    others = (total - err) / (n - 1).where(n > 1)
+    ratio = (err / others.where(others > 0)).to_numpy(dtype=float)
+    return np.where((total == 0).to_numpy() & err.notna().to_numpy(), 0.0, ratio)
+
+
+def step_quantiles(
+    cv: pd.DataFrame, col: str, pool_of: pd.Series, levels: tuple[int, ...], max_step: int, min_points: int = 30
+) -> pd.DataFrame:
+    """The conformal quantile of |error| / scale per pool, step (1 … ``max_step``) and level, over the backtest
+    rows of ``cv`` (``unique_id``, ``cutoff``, ``ds``, ``y``, ``col``). Columns ``pool``, ``step``, ``level``,
+    ``q``, ``points``; pool ``*`` holds every series."""
+    ratio = loo_ratios(cv, col)
+    frame = pd.DataFrame({"pool": cv["unique_id"].map(pool_of).fillna(POOLED).to_numpy(),
+                          "step": np.minimum(months_between(cv["ds"], cv["cutoff"]), max_step), "ratio": ratio})
+    frame = frame[np.isfinite(frame["ratio"])]
+    rows = []
+    for step, at_step in frame.groupby("step"):
+        for lv in levels:
+            pooled = conformal_quantile(at_step["ratio"].to_numpy(), lv)
+            rows.append({"pool": POOLED, "step": step, "level": lv, "q": pooled, "points": len(at_step)})
+            for pool, g in at_step.groupby("pool"):
+                if pool != POOLED:
+                    q = conformal_quantile(g["ratio"].to_numpy(), lv) if len(g) >= min_points else pooled
+                    rows.append({"pool": pool, "step": step, "level": lv, "q": q, "points": len(g)})
+    return pd.DataFrame(rows, columns=["pool", "step", "level", "q", "points"])
+
+
+def growth_exponent(table: pd.DataFrame, level: int) -> float:
+    """b of q(h) ∝ h^b, least squares on log q against log h over the pooled quantiles of ``level`` (steps with
+    q > 0), clipped to [0, 1]: how the interval widens with the horizon, as the backtest measured it."""
+    t = table[(table["pool"] == POOLED) & (table["level"] == level) & (table["q"] > 0)]
+    if len(t) < 2:
+        return 0.0
+    b = np.polyfit(np.log(t["step"].to_numpy(dtype=float)), np.log(t["q"].to_numpy(dtype=float)), 1)[0]
+    return float(np.clip(b, 0.0, 1.0))
+
+
+def apply_conformal(
+    frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series, scale: pd.Series, table: pd.DataFrame,
+    levels: tuple[int, ...], growth: str = "flat",
+) -> pd.DataFrame:
+    """``col``-lo/hi-<L> = ``col`` ∓ q(pool, step, L) × scale of the series, lower bound ≥ 0. Steps beyond
+    the table's last take its quantile (``growth`` flat) or that × (step / last)^b (``trend``: b from
+    :func:`growth_exponent`). Rows whose series has no scale, or whose step has no quantile, keep their bounds."""
+    out = frame.copy()
+    if table.empty:
+        return out
+    max_step = int(table["step"].max())
+    beyond = np.maximum(np.asarray(steps, dtype=float), max_step) / max_step
+    step = np.clip(steps, 1, max_step)
+    pool = out["unique_id"].map(pool_of).fillna(POOLED).to_numpy()
+    sc = out["unique_id"].map(scale).to_numpy(dtype=float)
+    point = out[col].to_numpy(dtype=float)
+    for lv in levels:
+        t = table[table["level"] == lv]
+        by_pool = t.set_index(["pool", "step"])["q"]
+        fallback = t[t["pool"] == POOLED].set_index("step")["q"]
+        q = pd.Series(list(zip(pool, step, strict=True))).map(by_pool).to_numpy(dtype=float)
+        q = np.where(np.isnan(q), pd.Series(step).map(fallback).to_numpy(dtype=float), q)
+        half = q * sc * (beyond ** growth_exponent(table, lv) if growth == "trend" else 1.0)
+        ok = np.isfinite(half) & np.isfinite(point)
+        lo, hi = f"{col}-lo-{lv}", f"{col}-hi-{lv}"
+        old_lo = out[lo].to_numpy(dtype=float) if lo in out else np.full(len(out), np.nan)
+        old_hi = out[hi].to_numpy(dtype=float) if hi in out else np.full(len(out), np.nan)
+        out[lo] = np.where(ok, np.clip(point - half, 0, None), old_lo)
+        out[hi] = np.where(ok, point + half, old_hi)
+    return out
+
+
+def conformal_intervals(
+    cv: pd.DataFrame, frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series,
+    levels: tuple[int, ...], max_step: int, min_points: int = 30, growth: str = "flat",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Learn the quantiles on the backtest ``cv`` and set ``col``'s bounds in ``frame`` (rows at ``steps``):
+    (frame with bounds, quantile table)."""
+    table = step_quantiles(cv, col, pool_of, levels, max_step, min_points)
+    return apply_conformal(frame, col, steps, pool_of, series_scale(cv, col), table, levels, growth), table
