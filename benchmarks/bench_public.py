@@ -38,7 +38,8 @@ import pandas as pd
 from sop_lib.core import metrics
 from sop_lib.data.params import ForecastParams
 from sop_lib.demand.forecast import CoreResult, forecast_core
-from sop_lib.demand.forecast.conformal import conformal_intervals, forecast_steps
+from sop_lib.demand.forecast.conformal import conformal_intervals, forecast_steps, widen
+from sop_lib.demand.forecast.strategy import widening_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_forecast import SHARED, load_stallion  # noqa: E402
@@ -177,12 +178,16 @@ def score(bs: BenchSet, fc: pd.DataFrame, backtest_horizon: int) -> dict[str, fl
     return out
 
 
-def trend_intervals(core: CoreResult) -> pd.DataFrame:
-    """The engine's forecast with its conformal intervals recomputed with ``interval_growth: trend`` (no refit)."""
+def same_run_intervals(core: CoreResult, growth: str, widening: bool) -> pd.DataFrame:
+    """The engine's forecast with its conformal intervals recomputed (no refit): ``interval_growth`` ``growth``,
+    with or without the held-out widening (the portfolio's, as ``strategy_scope: portfolio`` chooses)."""
     model_of = core.selection.set_index("unique_id")["model"]
     fc = core.forecast.copy()
     fc, _ = conformal_intervals(core.backtest, fc, "forecast", forecast_steps(fc), model_of, LEVELS,
-                                ForecastParams().backtest_horizon, growth="trend")
+                                ForecastParams().backtest_horizon, growth=growth)
+    if widening and not core.strategy.empty:
+        groups = pd.Series("portfolio", index=model_of.index)
+        fc = widen(fc, "forecast", widening_of(core.strategy, groups, LEVELS), LEVELS)
     return fc
 
 
@@ -211,10 +216,12 @@ def run_set(bs: BenchSet, methods: list[str], workers: int, prophet_classes: tup
         rows.append(row)
         print(f"{m}: sMAPE {row['smape']:.2f}  WAPE {row['wape']:.1%}  MASE {row['mase']:.3f}  "
               f"80 %: {row['cov_80']:.1%}  95 %: {row['cov_95']:.1%}  {row['seconds']:.1f} s", flush=True)
-        if core is not None and m == "engine_new":  # the same run's forecast, intervals grown beyond step 6
-            rows.append({"set": bs.name, "series": n, "method": "engine_new, interval_growth trend (same run)",
-                         **score(bs, trend_intervals(core), ForecastParams().backtest_horizon),
-                         "seconds": row["seconds"]})
+        if core is not None and m == "engine_new":  # the same run's forecast, other interval settings
+            for label, growth, wide in (("interval_growth trend", "trend", True),
+                                        ("without the held-out widening", "flat", False)):
+                rows.append({"set": bs.name, "series": n, "method": f"engine_new, {label} (same run)",
+                             **score(bs, same_run_intervals(core, growth, wide), ForecastParams().backtest_horizon),
+                             "seconds": row["seconds"]})
     return rows
 
 

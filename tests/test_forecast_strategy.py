@@ -189,3 +189,25 @@ def test_beyond_the_backtest_horizon_the_width_is_flat_or_grows_as_measured() ->
                             growth="trend")
     # step 3: 2 × (3/2) × 3 = 9; step 4: 2 × (4/2) × 3 = 12
     assert trend["forecast-hi-80"].tolist() == pytest.approx([103.0, 106.0, 109.0, 112.0])
+
+
+def test_held_out_widening_is_the_conformal_quantile_of_error_over_half_width() -> None:
+    from sop_lib.demand.forecast.strategy import held_out_widening
+
+    point, hi = pd.Series([100.0] * 4), pd.Series([110.0] * 4)  # half-width 10
+    y = pd.Series([110.0, 100.0, 90.0, 125.0])  # |e| / 10 = 1, 0, 1, 2.5
+    assert held_out_widening(y, point, hi, 80) == 2.5  # ⌈5 × 0.8⌉ = 4th smallest
+    assert held_out_widening(y, point, hi, 50) == 1.0  # 3rd smallest
+    # intervals wide enough already are never narrowed; a factor is capped at 3
+    assert held_out_widening(pd.Series([100.0] * 4), point, hi, 80) == 1.0
+    assert held_out_widening(pd.Series([200.0] * 4), point, hi, 80) == 3.0
+
+
+def test_widen_scales_the_half_width_around_the_point_and_floors_at_zero() -> None:
+    from sop_lib.demand.forecast.conformal import widen
+
+    fc = pd.DataFrame({"unique_id": ["A", "B", "C"], "forecast": [100.0, 5.0, 50.0],
+                       "forecast-lo-80": [90.0, 0.0, 40.0], "forecast-hi-80": [110.0, 15.0, 60.0]})
+    out = widen(fc, "forecast", pd.DataFrame({80: [2.0, 2.0]}, index=["A", "B"]), (80,))
+    assert out["forecast-hi-80"].tolist() == [120.0, 25.0, 60.0]  # C has no factor: unchanged
+    assert out["forecast-lo-80"].tolist() == [80.0, 0.0, 40.0]  # B: 5 − 2 × 10 floored at 0

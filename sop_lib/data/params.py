@@ -55,6 +55,9 @@ class ForecastParams(_Strict):
     interval_growth: Literal["flat", "trend"] = Field(
         default="flat", description="conformal intervals beyond the backtest horizon: its last step's width, or "
         "that width grown as the backtest's steps grew (q ∝ h^b, b fitted on steps 1 … backtest_horizon)")
+    interval_widening: bool = Field(
+        default=True, description="conformal intervals widened by what the held-out last backtest origin needed "
+        "to hold their level (the chosen strategy's evidence, widen_<L>; never narrowed, at most 3×)")
     prophet_classes: tuple[Literal["A", "B", "C"], ...] = ("A", "B")
     auto_arima_classes: tuple[Literal["A", "B", "C"], ...] = ()
     prophet_algorithm: Literal["LBFGS", "Newton", "BFGS"] = "LBFGS"

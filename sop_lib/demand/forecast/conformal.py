@@ -138,3 +138,20 @@ def conformal_intervals(
     (frame with bounds, quantile table)."""
     table = step_quantiles(cv, col, pool_of, levels, max_step, min_points)
     return apply_conformal(frame, col, steps, pool_of, series_scale(cv, col), table, levels, growth), table
+
+
+def widen(frame: pd.DataFrame, col: str, factors: pd.DataFrame, levels: tuple[int, ...]) -> pd.DataFrame:
+    """``col``'s bounds widened around ``col`` by each series' factor (``factors``: index unique_id, one column
+    per level; series not in it unchanged): hi = point + f × (hi − point), lo = max(0, point − f × (hi − point))."""
+    out = frame.copy()
+    point = out[col].to_numpy(dtype=float)
+    for lv in levels:
+        lo, hi = f"{col}-lo-{lv}", f"{col}-hi-{lv}"
+        if lv not in factors or hi not in out:
+            continue
+        f = out["unique_id"].map(factors[lv]).to_numpy(dtype=float)
+        half = out[hi].to_numpy(dtype=float) - point
+        ok = np.isfinite(f) & np.isfinite(half)
+        out[hi] = np.where(ok, point + f * half, out[hi])
+        out[lo] = np.where(ok, np.clip(point - f * half, 0, None), out[lo])
+    return out

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sop_lib.data.params import ForecastParams
-from sop_lib.demand.forecast.conformal import conformal_intervals, forecast_steps
+from sop_lib.demand.forecast.conformal import conformal_intervals, forecast_steps, widen
 from sop_lib.demand.forecast.executors import map_batches
 from sop_lib.demand.forecast.models import PREFERENCE, STATS_MODELS
 from sop_lib.demand.forecast.profile import family_indices, family_profile, zero_forecast
@@ -29,6 +29,7 @@ from sop_lib.demand.forecast.segment import RECENT_MONTHS, candidates_for, segme
 from sop_lib.demand.forecast.select import (
     add_combination,
     apply_calibration,
+    best_models,
     calibration_factors,
     choose,
     coverage,
@@ -38,8 +39,8 @@ from sop_lib.demand.forecast.select import (
     score_models,
 )
 from sop_lib.demand.forecast.series import engine_input, sop_backtest, sop_forecast, sop_selection, to_sop
-from sop_lib.demand.forecast.strategy import add_fixed, choose_strategy, final_models
-from sop_lib.demand.forecast.tournament import BatchTask, cutoffs_for, run_batch
+from sop_lib.demand.forecast.strategy import add_fixed, choose_strategy, final_models, members, widening_of
+from sop_lib.demand.forecast.tournament import BatchTask, Phase, cutoffs_for, merge_frames, run_batch
 
 ProgressFn = Callable[[int], None]
 
@@ -73,18 +74,17 @@ def _segments(train: pd.DataFrame, revenue: pd.Series, params: ForecastParams) -
 
 
 def _run_tournament(
-    train: pd.DataFrame, future: pd.DataFrame, seg: pd.DataFrame, params: ForecastParams, exog: tuple[str, ...],
-    progress: ProgressFn | None, on_tasks: ProgressFn | None,
+    train: pd.DataFrame, future: pd.DataFrame, models_of: pd.Series, params: ForecastParams,
+    exog: tuple[str, ...], phase: Phase, progress: ProgressFn | None, on_tasks: ProgressFn | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every established series' candidates, backtested and fitted in parallel batches: (cv, forecast)."""
-    fitted = seg[seg["lifecycle"] == "established"]
-    ids = fitted["unique_id"].tolist()
+    """The models ``models_of`` lists per series (unique_id → tuple), backtested and/or fitted (``phase``) in
+    parallel batches: (cv, forecast)."""
+    ids = models_of.index.tolist()
     workers = params.workers or os.cpu_count() or 1
-    candidates = fitted.set_index("unique_id")["candidates"]
     horizon = int(future["ds"].nunique())
     tasks = [
         BatchTask(train[train["unique_id"].isin(b)], future[future["unique_id"].isin(b)],
-                  {uid: candidates[uid] for uid in b}, params, horizon, exog)
+                  {uid: tuple(models_of[uid]) for uid in b}, params, horizon, exog, phase)
         for b in _batches(ids, params.batch_size, workers)
     ]
     if on_tasks:
@@ -98,16 +98,16 @@ def _run_tournament(
 
 
 def _decide(
-    cv: pd.DataFrame, fc: pd.DataFrame, train: pd.DataFrame, seg: pd.DataFrame, params: ForecastParams
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
-    """The best-k and fixed combinations added, every candidate scored on the backtest, the best kept per
-    series, the strategy chosen (``strategy.py``): (cv, forecast, scores, chosen, evidence, model of each
-    backtested series)."""
+    cv: pd.DataFrame, train: pd.DataFrame, seg: pd.DataFrame, params: ForecastParams
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame]:
+    """On the backtest alone: the best-k and fixed combinations added, every candidate scored, the best kept per
+    series, the strategy chosen (``strategy.py``): (cv, scores, chosen, evidence, column of each series, the
+    held-out widening of each series' intervals)."""
     levels = params.interval_levels
     singles = [m for m in [*STATS_MODELS, "prophet"] if m in cv.columns]
-    cv, fc = drop_wild(cv, fc, train, singles)
-    cv, fc = add_combination(cv, fc, singles, levels, params.combine_best, params.combine_method)
-    cv, fc = add_fixed(cv, fc, params.combinations, levels)
+    cv = drop_wild(cv, train, singles)
+    cv, _ = add_combination(cv, cv.iloc[:0], singles, levels, params.combine_best, params.combine_method)
+    cv, _ = add_fixed(cv, cv.iloc[:0], params.combinations, levels)
     combos = [c for c in params.combinations if c in cv and cv[c].notna().any()]
     models = singles + (["combo"] if "combo" in cv.columns and cv["combo"].notna().any() else [])
     scale = mase_scale(train, cutoffs_for(train["ds"].max(), params)[0])
@@ -119,7 +119,48 @@ def _decide(
     evidence, strategy_of = choose_strategy(cv[cv["unique_id"].isin(ids)], groups, singles, scale, params)
     model_of = final_models(cv, strategy_of, chosen.set_index("unique_id")["model"], singles, combos)
     chosen = chosen.assign(strategy=chosen["unique_id"].map(strategy_of))
-    return cv, fc, scores, chosen, evidence, model_of
+    return cv, scores, chosen, evidence, model_of, widening_of(evidence, groups, params.interval_levels)
+
+
+def _usable(fc: pd.DataFrame, need: pd.Series) -> pd.Series:
+    """Per series whether every model it needs has a final forecast at every month."""
+    ok = {}
+    for uid, rows in fc.groupby("unique_id", sort=False):
+        ok[uid] = all(m in rows and bool(rows[m].notna().all()) for m in need.get(uid, ()))
+    return pd.Series(ok, dtype=bool).reindex(need.index, fill_value=False)
+
+
+def _final_fits(
+    train: pd.DataFrame, future: pd.DataFrame, cv: pd.DataFrame, model_of: pd.Series, params: ForecastParams,
+    exog: tuple[str, ...], progress: ProgressFn | None, on_tasks: ProgressFn | None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The final forecasts of only the models each series' column needs (``members``). A series whose needed
+    model failed or forecast wildly (``drop_wild``) falls back to its best single model on the backtest whose
+    final forecast is usable, fitted in turn. Returns (forecast with the combinations, column of each series)."""
+    singles = [m for m in [*STATS_MODELS, "prophet"] if m in cv.columns]
+    need = members(model_of, cv, singles, params.combine_best)
+    ranked = best_models(cv, singles, len(singles))
+    model_of, fc = model_of.copy(), pd.DataFrame(columns=["unique_id", "ds"])
+    tried: dict[str, set[str]] = {uid: set() for uid in need.index}
+    for _ in range(len(singles) + 1):  # each pass fits what is missing; a model is fitted once per series
+        todo = pd.Series({u: tuple(m for m in ms if m not in tried[u]) for u, ms in need.items()}, dtype=object)
+        todo = todo[todo.map(len) > 0]
+        if todo.empty:
+            break
+        fc = merge_frames([fc, _run_tournament(train, future, todo, params, exog, "final", progress, on_tasks)[1]],
+                          ["unique_id", "ds"])
+        for uid, ms in todo.items():
+            tried[uid].update(ms)
+        fc = drop_wild(fc, train, singles)
+        for uid in need.index[~_usable(fc, need)]:
+            ok = [m for m in ranked.get(uid, ()) if m not in tried[uid] or (m in fc and _usable(
+                fc[fc["unique_id"] == uid], pd.Series({uid: (m,)})).all())]
+            if ok:
+                model_of[uid], need[uid] = ok[0], (ok[0],)
+    levels = params.interval_levels
+    _, fc = add_combination(cv, fc, singles, levels, params.combine_best, params.combine_method)
+    _, fc = add_fixed(cv.iloc[:0], fc, params.combinations, levels)
+    return fc, model_of
 
 
 def _fallbacks(
@@ -185,8 +226,10 @@ def forecast_core(
     """
     levels = params.interval_levels
     seg = _segments(train, revenue, params)
-    cv, fc = _run_tournament(train, future, seg, params, exog, progress, on_tasks)
-    cv, fc, scores, chosen, evidence, est_model = _decide(cv, fc, train, seg, params)
+    fitted = seg[seg["lifecycle"] == "established"].set_index("unique_id")["candidates"]
+    cv, _ = _run_tournament(train, future, fitted, params, exog, "backtest", progress, on_tasks)
+    cv, scores, chosen, evidence, est_model, widening = _decide(cv, train, seg, params)
+    fc, est_model = _final_fits(train, future, cv, est_model, params, exog, progress, on_tasks)
     extra, fallback_of = _fallbacks(train, future, seg, family, levels)
     fc = pd.concat([f for f in (fc, *extra) if len(f)], ignore_index=True)
     model_of = pd.concat([est_model, fallback_of])
@@ -199,6 +242,8 @@ def forecast_core(
     elif params.calibrate_intervals and not cv.empty:
         fc, table = conformal_intervals(cv, fc, "forecast", forecast_steps(fc), model_of, levels,
                                         params.backtest_horizon, growth=params.interval_growth)
+        if params.interval_widening:
+            fc = widen(fc, "forecast", widening, levels)
     selection = _selection(seg, chosen, model_of, scores, coverage(cv, levels), params)
     return CoreResult(fc, cv, selection, scores, factors, evidence, table)
 
@@ -228,9 +273,9 @@ def _progress_bar(show: bool) -> Iterator[tuple[ProgressFn | None, ProgressFn]]:
 
         bar = tqdm(total=0, desc="forecast", unit="series")
 
-    def total(n: int) -> None:
+    def total(n: int) -> None:  # each phase adds its series (the backtest, then the final fits)
         if bar is not None:
-            bar.total = n
+            bar.total = (bar.total or 0) + n
             bar.refresh()
 
     try:

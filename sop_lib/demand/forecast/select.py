@@ -22,21 +22,18 @@ def mase_scale(train: pd.DataFrame, first_cutoff: pd.Timestamp) -> pd.Series:
 WILD = 10.0  # a forecast above this many times the series' largest month is a failed fit, not a forecast
 
 
-def drop_wild(
-    cv: pd.DataFrame, fc: pd.DataFrame, train: pd.DataFrame, models: list[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A model whose backtest or forecast for a series exceeds ``WILD`` × the series' largest month (e.g. an
-    exploding CES or ETS fit) gets no value for that series anywhere, with its bounds: it cannot win, and no
-    combination includes it."""
+def drop_wild(frame: pd.DataFrame, train: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """A model whose values for a series in ``frame`` (the backtest, or the final forecast) exceed ``WILD`` ×
+    the series' largest month (e.g. an exploding CES or ETS fit) gets no value for that series, nor bounds:
+    on the backtest it cannot win and no combination includes it; in the forecast the engine replaces it."""
     top = train.groupby("unique_id")["y"].max().clip(lower=1.0) * WILD
-    cv, fc = cv.copy(), fc.copy()
-    for m in [m for m in models if m in cv and m in fc]:
-        wild = pd.concat([f.loc[f[m] > f["unique_id"].map(top), "unique_id"] for f in (cv, fc)]).unique()
+    frame = frame.copy()
+    for m in [m for m in models if m in frame]:
+        wild = frame.loc[frame[m] > frame["unique_id"].map(top), "unique_id"].unique()
         if len(wild):
-            cols = [c for c in cv.columns if c == m or c.startswith(f"{m}-lo-") or c.startswith(f"{m}-hi-")]
-            for f in (cv, fc):
-                f.loc[f["unique_id"].isin(wild), cols] = np.nan
-    return cv, fc
+            cols = [c for c in frame.columns if c == m or c.startswith(f"{m}-lo-") or c.startswith(f"{m}-hi-")]
+            frame.loc[frame["unique_id"].isin(wild), cols] = np.nan
+    return frame
 
 
 def add_combination(
@@ -48,21 +45,21 @@ def add_combination(
     if k < 2:
         return cv, fc
     cv, fc = cv.copy(), fc.copy()
-    err = metrics.mae_by(cv, [m for m in models if m in cv])
     for frame in (cv, fc):
         frame["combo"] = np.nan
         for lv in levels:
             frame[f"combo-lo-{lv}"] = np.nan
             frame[f"combo-hi-{lv}"] = np.nan
     # one update per distinct set of best models (a handful), not per series: linear in the number of series
-    best_of = {uid: tuple(row.dropna().sort_values().index[:k]) for uid, row in err.iterrows()}
     by_set: dict[tuple[str, ...], list[str]] = {}
-    for uid, best in best_of.items():
+    for uid, best in best_models(cv, models, k).items():
         if len(best) >= 2:
             by_set.setdefault(best, []).append(uid)
     for best, uids in by_set.items():
         cols = list(best)
         for frame in (cv, fc):
+            if not set(cols) <= set(frame.columns):  # a forecast fitted only for the series that need them
+                continue
             rows = frame["unique_id"].isin(uids)
             frame.loc[rows, "combo"] = frame.loc[rows, cols].agg(how, axis=1)
             for lv in levels:
@@ -71,6 +68,12 @@ def add_combination(
                     if len(bounds) == len(cols):
                         frame.loc[rows, f"combo-{side}-{lv}"] = frame.loc[rows, bounds].agg(how, axis=1)
     return cv, fc
+
+
+def best_models(cv: pd.DataFrame, models: list[str], k: int) -> dict[str, tuple[str, ...]]:
+    """Per series its ``k`` single models of lowest backtest MAE, best first (fewer if fewer have a value)."""
+    err = metrics.mae_by(cv, [m for m in models if m in cv])
+    return {uid: tuple(row.dropna().sort_values().index[:k]) for uid, row in err.iterrows()}
 
 
 def score_models(cv: pd.DataFrame, models: list[str], scale: pd.Series) -> pd.DataFrame:

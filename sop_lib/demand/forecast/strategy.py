@@ -17,12 +17,14 @@ import pandas as pd
 
 from sop_lib.core import metrics
 from sop_lib.data.params import ForecastParams
-from sop_lib.demand.forecast.conformal import conformal_intervals, months_between
-from sop_lib.demand.forecast.select import add_combination
+from sop_lib.demand.forecast.conformal import conformal_intervals, conformal_quantile, months_between
+from sop_lib.demand.forecast.select import add_combination, best_models
 
 SELECT, BEST_K, AMONG = "select", "best_k", "select_combination"
-EVIDENCE_COLUMNS = ["group", "strategy", "wape", "mase", "bias_pct", "coverage_80", "coverage_95", "series",
-                    "points", "wape_all_origins", "chosen", "reason"]
+# the evidence table's columns; after bias_pct come coverage_<L> and widen_<L> for each interval level
+EVIDENCE_COLUMNS = ["group", "strategy", "wape", "mase", "bias_pct", "series", "points", "wape_all_origins", "chosen",
+                    "reason"]
+MAX_WIDEN = 3.0
 
 
 def parse_combination(text: str) -> tuple[str, list[str]]:
@@ -115,8 +117,20 @@ def _evidence_rows(frame: pd.DataFrame, names: list[str], scale: pd.Series, leve
         bounded, _ = conformal_intervals(early, held, s, steps, pd.Series(dtype=object), levels, max_step)
         for lv in levels:
             row[f"coverage_{lv}"] = metrics.coverage(bounded["y"], bounded[f"{s}-lo-{lv}"], bounded[f"{s}-hi-{lv}"])
+            row[f"widen_{lv}"] = held_out_widening(bounded["y"], bounded[s], bounded[f"{s}-hi-{lv}"], lv)
         rows.append(row)
     return rows
+
+
+def held_out_widening(y: pd.Series, point: pd.Series, hi: pd.Series, level: int) -> float:
+    """The factor by which intervals learnt on the earlier origins must be widened so that ``level`` % of the
+    held-out origin's actuals fall inside: the conformal quantile of |y − point| / half-width, at least 1 (the
+    intervals are never narrowed below what the backtest gives) and at most ``MAX_WIDEN``; 1 without data."""
+    half = (hi - point).to_numpy(dtype=float)
+    ratio = np.abs((y - point).to_numpy(dtype=float)) / np.where(half > 0, half, np.nan)
+    ratio = np.where((half == 0) & (y == point).to_numpy(), 0.0, ratio)
+    q = conformal_quantile(ratio, level)
+    return float(np.clip(q, 1.0, MAX_WIDEN)) if np.isfinite(q) else 1.0
 
 
 def _pick(rows: list[dict], params: ForecastParams) -> str:
@@ -161,7 +175,10 @@ def choose_strategy(
             r["reason"] = _reason(params, held_out, params.strategy_metric) if r["chosen"] else ""
         rows += g_rows
         strategy_of.update(dict.fromkeys(ids.index, pick))
-    return pd.DataFrame(rows, columns=EVIDENCE_COLUMNS), pd.Series(strategy_of, dtype=object)
+    levels = params.interval_levels
+    columns = [*EVIDENCE_COLUMNS[:5], *[f"coverage_{lv}" for lv in levels], *[f"widen_{lv}" for lv in levels],
+               *EVIDENCE_COLUMNS[5:]]
+    return pd.DataFrame(rows, columns=columns), pd.Series(strategy_of, dtype=object)
 
 
 def final_models(
@@ -178,3 +195,29 @@ def final_models(
         ok = col is not None and (col in singles or (col in has.columns and bool(has.at[uid, col])))
         out[uid] = col if ok else selected.get(uid)
     return pd.Series(out, dtype=object)
+
+
+def members(model_of: pd.Series, cv: pd.DataFrame, singles: list[str], k: int) -> pd.Series:
+    """The single models each series' forecast column needs fitted: a single model itself, the best-k
+    ``combo`` its ``k`` best on the backtest (``best_models``), a fixed combination its members."""
+    best = best_models(cv[cv["unique_id"].isin(model_of.index)], singles, k)
+    out = {}
+    for uid, col in model_of.items():
+        if col == "combo":
+            out[uid] = best.get(uid, ())
+        elif col in singles:
+            out[uid] = (col,)
+        else:
+            out[uid] = tuple(parse_combination(str(col))[1])
+    return pd.Series(out, dtype=object)
+
+
+def widening_of(evidence: pd.DataFrame, groups: pd.Series, levels: tuple[int, ...]) -> pd.DataFrame:
+    """Per series (index) and level (columns) the held-out widening of its group's chosen strategy (1 where the
+    evidence has none)."""
+    chosen = evidence[evidence["chosen"].astype(bool)].set_index("group")
+    out = pd.DataFrame(index=groups.index)
+    for lv in levels:
+        col = chosen[f"widen_{lv}"] if f"widen_{lv}" in chosen else pd.Series(dtype=float)
+        out[lv] = groups.astype(str).map(col).fillna(1.0).to_numpy(dtype=float)
+    return out

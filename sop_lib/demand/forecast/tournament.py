@@ -1,12 +1,17 @@
-"""The tournament: every candidate model of a batch of series through a rolling-origin backtest and a final
-fit. This is the unit of parallel work: the local process pool and a Dask cluster both map ``run_batch`` over
-batches. (The models themselves are in ``models.py``; scoring the backtest and keeping the best in
-``select.py``.)"""
+"""The tournament: every candidate model of a batch of series through a rolling-origin backtest, then a final
+fit of only the models each series' forecast uses. This is the unit of parallel work: the local process pool
+and a Dask cluster both map ``run_batch`` over batches, once per phase. (The models themselves are in
+``models.py``; scoring the backtest and keeping the best in ``select.py``.)
+
+Why two phases: statsforecast fits a model once for the whole backtest (later origins reuse it with
+``forward``), so the final fit costs as much as the backtest. Once the strategy is chosen most candidates are
+not needed any more: fitting only the needed ones saved a third of the tournament's time (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
@@ -19,6 +24,8 @@ from sop_lib.demand.forecast.models import (
     stats_models,
 )
 
+Phase = Literal["backtest", "final", "both"]
+
 
 @dataclass
 class BatchTask:
@@ -28,6 +35,7 @@ class BatchTask:
     params: ForecastParams
     horizon: int  # months forecast after the history (the months of ``future``)
     exog: tuple[str, ...] = ()  # regressor columns (Prophet), present in train and future
+    phase: Phase = "both"  # the backtest, the final fit, or both
 
 
 def cutoffs_for(last: pd.Timestamp, params: ForecastParams) -> list[pd.Timestamp]:
@@ -37,30 +45,34 @@ def cutoffs_for(last: pd.Timestamp, params: ForecastParams) -> list[pd.Timestamp
 
 
 def stats_tournament(
-    train: pd.DataFrame, models: list[str], params: ForecastParams, horizon: int
+    train: pd.DataFrame, models: list[str], params: ForecastParams, horizon: int, phase: Phase = "both"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backtest (rolling origin) and final forecast of statsforecast models for series that share a
-    candidate list. Returns (cv, forecast) frames; cv has ``cutoff`` and ``y``."""
+    """Backtest (rolling origin) and/or final forecast of statsforecast models for series that share a
+    candidate list. Returns (cv, forecast) frames (empty for the phase not run); cv has ``cutoff`` and ``y``."""
     from statsforecast import StatsForecast
 
     data = train[["unique_id", "ds", "y"]]
     levels = list(params.interval_levels)
     refit = bool(set(models) & NO_FORWARD)
     bt_h = params.backtest_horizon
+    cv = fc = pd.DataFrame(columns=["unique_id", "ds"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sf = StatsForecast(models=stats_models(models, bt_h), freq="MS", n_jobs=1)
-        cv = sf.cross_validation(df=data, h=bt_h, n_windows=params.backtest_windows, step_size=params.backtest_step,
-                                 level=levels, refit=refit)
-        sf = StatsForecast(models=stats_models(models, horizon), freq="MS", n_jobs=1)
-        fc = sf.forecast(df=data, h=horizon, level=levels)
-    return _tidy(cv), _tidy(fc)
+        if phase != "final":
+            sf = StatsForecast(models=stats_models(models, bt_h), freq="MS", n_jobs=1)
+            cv = _tidy(sf.cross_validation(df=data, h=bt_h, n_windows=params.backtest_windows,
+                                           step_size=params.backtest_step, level=levels, refit=refit))
+        if phase != "backtest":
+            sf = StatsForecast(models=stats_models(models, horizon), freq="MS", n_jobs=1)
+            fc = _tidy(sf.forecast(df=data, h=horizon, level=levels))
+    return cv, fc
 
 
 def prophet_tournament(
-    train: pd.DataFrame, future: pd.DataFrame, params: ForecastParams, exog: tuple[str, ...] = ()
+    train: pd.DataFrame, future: pd.DataFrame, params: ForecastParams, exog: tuple[str, ...] = (),
+    phase: Phase = "both",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Prophet per series: one fit per backtest origin and a final fit; regressors from ``exog``."""
+    """Prophet per series: one fit per backtest origin and/or a final fit; regressors from ``exog``."""
     # prophet.diagnostics.cross_validation refits at each cutoff too (measured on a 48-month series, 3 origins +
     # the final fit: the same forecasts, 0.40 s against this loop's 0.37 s), but takes the horizon as a Timedelta
     # (6 months are 181-184 days: no one value fits every origin), gives every cutoff the full history's
@@ -70,23 +82,28 @@ def prophet_tournament(
     fut = dict(tuple(future.groupby("unique_id", sort=False)))
     for uid, g in train.groupby("unique_id", sort=False):
         g = g.sort_values("ds")
-        for cutoff in cutoffs_for(g["ds"].max(), params):
+        for cutoff in cutoffs_for(g["ds"].max(), params) if phase != "final" else []:
             fit_on = g[g["ds"] <= cutoff]
             test = g[(g["ds"] > cutoff) & (g["ds"] <= cutoff + pd.DateOffset(months=params.backtest_horizon))]
             pred = prophet_fit_predict(fit_on, test, params, str(uid), exog)
             cvs.append(pred.assign(cutoff=cutoff, y=test["y"].to_numpy()))
-        fcs.append(prophet_fit_predict(g, fut[uid], params, str(uid), exog))
-    return _tidy(pd.concat(cvs, ignore_index=True)), _tidy(pd.concat(fcs, ignore_index=True))
+        if phase != "backtest":
+            fcs.append(prophet_fit_predict(g, fut[uid], params, str(uid), exog))
+    empty = pd.DataFrame(columns=["unique_id", "ds"])
+    return (_tidy(pd.concat(cvs, ignore_index=True)) if cvs else empty,
+            _tidy(pd.concat(fcs, ignore_index=True)) if fcs else empty)
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reset_index() if "unique_id" not in frame.columns else frame
     num = [c for c in frame.columns if c not in ("unique_id", "ds", "cutoff", "y")]
-    frame[num] = frame[num].clip(lower=0)  # demand is never negative
+    if num:
+        frame[num] = frame[num].clip(lower=0)  # demand is never negative
     return frame
 
 
-def _merge(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+def merge_frames(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=keys)
     # each frame holds some models' columns for some series: one row per key with every model's value
@@ -105,20 +122,20 @@ def _stats_runs(task: BatchTask) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     for models, uids in groups.items():
         train = task.train[task.train["unique_id"].isin(uids)]
         try:
-            runs.append(stats_tournament(train, list(models), task.params, task.horizon))
+            runs.append(stats_tournament(train, list(models), task.params, task.horizon, task.phase))
         except Exception:  # one odd series must not sink the batch: retry one by one, model by model
             for uid in uids:
                 for model in models:
                     try:
                         runs.append(stats_tournament(train[train["unique_id"] == uid], [model], task.params,
-                                                     task.horizon))
+                                                     task.horizon, task.phase))
                     except Exception:
                         continue
     return runs
 
 
 def run_batch(task: BatchTask) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backtest and final forecasts of every fitted candidate for the series of one batch.
+    """Backtest and/or final forecasts (``task.phase``) of every model listed for the series of one batch.
 
     Returns (cv, forecast): cv keyed by ``unique_id``, ``cutoff``, ``ds`` with the actual ``y``; forecast
     keyed by ``unique_id``, ``ds``. A series a model fails on has no value for it (it then cannot win).
@@ -128,6 +145,6 @@ def run_batch(task: BatchTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     if prophet_ids:
         runs.append(prophet_tournament(task.train[task.train["unique_id"].isin(prophet_ids)],
                                        task.future[task.future["unique_id"].isin(prophet_ids)], task.params,
-                                       task.exog))
-    return _merge([cv for cv, _ in runs], ["unique_id", "cutoff", "ds"]), _merge([fc for _, fc in runs],
+                                       task.exog, task.phase))
+    return merge_frames([cv for cv, _ in runs], ["unique_id", "cutoff", "ds"]), merge_frames([fc for _, fc in runs],
                                                                                ["unique_id", "ds"])
