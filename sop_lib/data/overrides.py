@@ -258,8 +258,7 @@ def validate_overrides(
     products
         ``sku``, ``family``: the known SKUs and families.
     source
-        The file's name as the planner knows it, shown in the ``file`` column of the problems (a workbook's
-        with its sheet: ``…/2026-11.xlsx sheet Overrides``).
+        The file as the planner knows it (a workbook's with its sheet), the ``file`` column of the problems.
     first_row
         The spreadsheet row of ``raw``'s first row (2: the header is row 1).
 

@@ -5,7 +5,8 @@ check, the demand workbook and the override editor go through them). A cycle has
 both a ``.csv`` and an ``.xlsx`` it would be unclear which one counts, so that is refused naming both.
 
 A workbook is read from its sheet ``Overrides`` (``sop overrides template`` writes one; a workbook with a single
-sheet of another name is read from that sheet). The header is the sheet's first non-blank row; blank rows are
+sheet of another name is read from that sheet). The header is the first row that names the file's columns (a
+title may stand above it; else the first non-blank row); blank rows are
 skipped by validation but keep their number, so every problem names the row Excel shows. Cells are turned into
 the text a CSV would hold: months typed as Excel dates become ``YYYY-MM``, numbers lose a trailing ``.0``, a
 percentage cell (8 % is stored as 0.08) becomes ``8``. Then the same validation as for the CSV runs
@@ -118,7 +119,7 @@ def _read_xlsx(path: Path) -> OverridesFile:
         book.close()
     while rows and all(v is None or str(v).strip() == "" for v, _ in rows[-1]):
         rows.pop()  # formatted but empty rows below the last override
-    top = next((i for i, r in enumerate(rows) if any(_cell_text(v, f) for v, f in r)), None)
+    top = _header_row(rows)
     if top is None:
         return OverridesFile(path, empty_cells(), sheet=name)
     header = [_cell_text(v, f).strip() for v, f in rows[top]]
@@ -129,6 +130,14 @@ def _read_xlsx(path: Path) -> OverridesFile:
              for k, (value, fmt) in enumerate(r[j] if j < len(r) else blank for j in keep)] for r in rows[top + 1:]]
     frame = pd.DataFrame(body, columns=names_, dtype=object)
     return OverridesFile(path, frame, first_row=top + 2, sheet=name)
+
+
+def _header_row(rows: list[list[tuple[object, str]]]) -> int | None:
+    """The header's index: the first row naming two or more of the file's columns (a title may stand above
+    it), else the first non-blank row; None for an empty sheet."""
+    texts = [[_cell_text(v, f).strip() for v, f in r] for r in rows]
+    named = (i for i, r in enumerate(texts) if len(set(r) & set(OVERRIDE_COLUMNS)) >= 2)
+    return next(named, next((i for i, r in enumerate(texts) if any(r)), None))
 
 
 def _unique(names: list[str]) -> list[str]:
