@@ -289,3 +289,14 @@ def test_the_editor_shows_a_workbooks_overrides_and_does_not_write_a_csv_beside_
     editor.owner.value, editor.value.value, editor.reason.value = "Ben", 5.0, "promo"
     editor._on_add()
     assert os.listdir(path.parent) == [path.name]  # nothing written
+
+
+def test_a_formula_without_a_stored_result_reads_as_its_text_not_as_a_blank(project: Store) -> None:
+    # a workbook written by a script holds formulas without their results (Excel stores both when it saves)
+    path = _workbook(project.params_dir / "overrides" / f"{CYCLE}.xlsx", [
+        ["Anna", "family", "Fizz", "", "2026-12", "=E2", 10, None, "=CONCAT(\"pro\",\"mo\")"]])
+    cells = read_overrides_file(path).cells
+    assert cells.loc[0, "last_month"] == "=E2" and cells.loc[0, "reason"] == '=CONCAT("pro","mo")'
+    with pytest.raises(InputInvalid) as err:
+        _validated(project)
+    assert err.value.problems[["row", "column", "value"]].values.tolist() == [[2, "last_month", "=E2"]]

@@ -117,6 +117,7 @@ def _read_xlsx(path: Path) -> OverridesFile:
         rows = [[(c.value, str(getattr(c, "number_format", "") or "")) for c in row] for row in book[name].iter_rows()]
     finally:
         book.close()
+    rows = _with_formulas(path, name, rows)
     while rows and all(v is None or str(v).strip() == "" for v, _ in rows[-1]):
         rows.pop()  # formatted but empty rows below the last override
     top = _header_row(rows)
@@ -130,6 +131,20 @@ def _read_xlsx(path: Path) -> OverridesFile:
              for k, (value, fmt) in enumerate(r[j] if j < len(r) else blank for j in keep)] for r in rows[top + 1:]]
     frame = pd.DataFrame(body, columns=names_, dtype=object)
     return OverridesFile(path, frame, first_row=top + 2, sheet=name)
+
+
+def _with_formulas(path: Path, sheet: str, rows: list[list[tuple[object, str]]]) -> list[list[tuple[object, str]]]:
+    """A formula cell whose result the file does not hold (written by a script, never opened in Excel) as its
+    formula text, so that validation shows ``=B2*2`` where it would otherwise see a blank cell."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        formulas = [[c.value for c in row] for row in book[sheet].iter_rows()]
+    finally:
+        book.close()
+    return [[(f[j] if v is None and j < len(f) and isinstance(f[j], str) else v, fmt) for j, (v, fmt) in enumerate(r)]
+            for r, f in zip(rows, formulas, strict=False)]
 
 
 def _header_row(rows: list[list[tuple[object, str]]]) -> int | None:
