@@ -1,4 +1,5 @@
-"""The ``sop`` command (the commands live in ``cycle_commands``, ``project_commands`` and ``decision_commands``).
+"""The ``sop`` command (the commands live in ``cycle_commands``, ``project_commands``, ``decision_commands`` and
+``overrides_commands``).
 
 Errors the suite raises on purpose print as a message (no traceback) and exit with the error's code: 2 invalid
 input or parameters, 3 cycle already published, 4 a workbook failed, 5 another command is writing the cycle's
@@ -13,7 +14,12 @@ import sys
 
 import typer
 
-from sop_lib.cli import cycle_commands, decision_commands, project_commands  # noqa: F401  (they register the commands)
+from sop_lib.cli import (  # noqa: F401  (they register the commands)
+    cycle_commands,
+    decision_commands,
+    overrides_commands,
+    project_commands,
+)
 from sop_lib.cli.common import app
 from sop_lib.core.errors import SopError
 from sop_lib.pack.runs import RunInterrupted

@@ -118,8 +118,6 @@ def check_planner_inputs(store: Store, cycle: Cycle | str, tables: dict[str, pd.
     Raises ``PlannerInputsInvalid`` (exit code 2) listing every problem of the parameters at once, each with
     the file that set it, followed by the overrides file's problems; or ``OverridesInvalid`` when only the
     overrides file has problems."""
-    from sop_lib.data.overrides import validate_overrides
-
     cycle = Cycle.parse(cycle)
     products = tables["products"]
     keys = tables["sales_history"][["sku", "region"]].drop_duplicates()
@@ -127,12 +125,11 @@ def check_planner_inputs(store: Store, cycle: Cycle | str, tables: dict[str, pd.
     skeleton = keys.merge(months, how="cross")
     skeleton["family"] = skeleton["sku"].map(products.set_index("sku")["family"])
     skeleton["forecast"] = 0.0
-    overrides_error: InputInvalid | None = None
+    overrides_error: InputInvalid | ParamsError | None = None
     n_overrides = 0
     try:
-        n_overrides = len(validate_overrides(store.read_overrides(cycle), skeleton, products,
-                                             source=str(store.overrides_file(cycle))))
-    except InputInvalid as exc:
+        n_overrides = len(store.load_overrides(cycle, skeleton, products))
+    except (InputInvalid, ParamsError) as exc:  # problems of the file, or which file (a .csv and an .xlsx)
         overrides_error = exc
     problems = _parameter_problems(store, cycle, tables, params)
     if problems:
@@ -210,7 +207,7 @@ def _horizon_problems(cycle: Cycle, capacity: pd.DataFrame, routes: pd.DataFrame
 class PlannerInputsInvalid(ParamsError):
     """Parameters that contradict the data (and, with them, the overrides file's problems), listed at once."""
 
-    def __init__(self, problems: list[str], overrides: InputInvalid | None = None) -> None:
+    def __init__(self, problems: list[str], overrides: InputInvalid | ParamsError | None = None) -> None:
         self.problems = problems
         self.overrides = overrides
         n = len(problems)

@@ -1,13 +1,14 @@
 """The overrides file: its columns and its validation, every problem at once with file, row and column.
 
-Overrides come from ``params/overrides/<cycle>.csv`` (``Store.read_overrides``), written by hand or by the
-override editor (``sop_lib.widgets.override_editor``). One row per override::
+Overrides come from ``params/overrides/<cycle>.csv`` or ``<cycle>.xlsx`` (read by ``overrides_file``, through
+``Store.read_overrides``), written by hand, by the override editor (``sop_lib.widgets.override_editor``) or in
+the workbook ``sop overrides template`` makes. One row per override::
 
     owner, level, target, region, first_month, last_month, change_pct, change_units, reason
     Anna Berg (sales North), family, Juice, North, 2027-05, 2027-07, 12, , summer promotion with RetailCo
 
 ``level`` is ``sku``, ``family`` or ``region``; ``target`` the SKU code, family or region; ``region`` (optional)
-restricts a sku- or family-level override to one region. Months are inclusive. Exactly one of ``change_pct``
+restricts a sku- or family-level override to one region (blank, or "All regions": every region). Months are inclusive. Exactly one of ``change_pct``
 (every series in scope × (1 + pct/100)) and ``change_units`` (units per month, spread over the series in scope
 in proportion to their current value) is filled. Overrides apply in file order, each on the result of the
 ones before (``demand.consensus.apply_overrides``).
@@ -29,6 +30,7 @@ import pandera.pandas as pa
 
 from sop_lib.core.cycle import parse_month
 from sop_lib.core.errors import InputInvalid
+from sop_lib.core.labels import ALL_REGIONS
 
 LEVELS = ("sku", "family", "region")
 #: Beyond these an override is a typo, not a plan (a +1,000 % override multiplies demand by 11).
@@ -38,7 +40,7 @@ NOT_A_MONTH = "not a month (expected YYYY-MM, e.g. 2026-11)"
 NOT_A_NUMBER = "not a number (use a dot for decimals, no thousands separator)"
 
 _PROBLEM_COLUMNS = ["file", "row", "column", "problem", "value"]  # as validate.PROBLEM_COLUMNS
-_FIRST_ROW = 2  # a spreadsheet shows the header as row 1
+FIRST_ROW = 2  # a spreadsheet shows the header as row 1
 # a row's problems are listed in this order of their columns (the file's own order, the rules between cells last)
 _ORDER = ["owner", "reason", "level", "target", "region", "first_month", "last_month", "first_month, last_month",
           "change_pct", "change_units", "change_pct, change_units"]
@@ -90,9 +92,10 @@ class OverridesInvalid(InputInvalid):
 
     def _message(self) -> str:
         n = len(self.problems)
+        where = "in the workbook" if " sheet " in str(self.inputs_dir) else "(or use the override editor)"
         head = (
             f"The overrides file {self.inputs_dir} has {n} problem{'s' if n != 1 else ''}; no override was applied. "
-            "Fix the rows below (or use the override editor) and run again.\n"
+            f"Fix the rows below {where} and run again.\n"
         )
         return head + self.problems.astype("string").fillna("").to_string(index=False, max_colwidth=90)
 
@@ -138,7 +141,7 @@ class _Checker:
                               "value": _text(value)})
         return False
 
-    def cells(self, cells: pd.DataFrame) -> set[int]:
+    def cells(self, cells: pd.DataFrame, first_row: int) -> set[int]:
         """Check the file's columns (the columns it has, its non-blank rows) against ``OVERRIDE_CELLS``: a missing
         column is a problem without a row, a failing cell one with its row. Returns the rows with a failing cell."""
         try:
@@ -152,7 +155,7 @@ class _Checker:
         if not self.has_change:
             self.problem(None, "change_pct, change_units", "required column is missing: add change_pct or change_units")
         for case in cases[~missing].itertuples(index=False):
-            self.problem(int(case.index) + _FIRST_ROW, str(case.column), str(case.check), case.failure_case)
+            self.problem(int(case.index) + first_row, str(case.column), str(case.check), case.failure_case)
         return {int(i) for i in cases.loc[~missing, "index"]}
 
     def row(self, row: int, rec: pd.Series, typed: bool) -> dict[str, object] | None:
@@ -181,6 +184,8 @@ class _Checker:
         ok = True
         level = rec["level"].lower() if rec["level"].lower() in LEVELS else ""
         target, region = rec["target"], rec["region"] or None
+        if region is not None and region.casefold() == ALL_REGIONS.casefold():
+            region = None  # the template's region list offers it for "every region", as a blank cell means
         if level and target:
             target = _canonical(target, self.known[level])
             if target is None:
@@ -237,6 +242,7 @@ def validate_overrides(
     statistical: pd.DataFrame,
     products: pd.DataFrame,
     source: str = "params/overrides/<cycle>.csv",
+    first_row: int = FIRST_ROW,
 ) -> pd.DataFrame:
     """Check an overrides file and return it typed, or raise with every problem at once.
 
@@ -252,7 +258,9 @@ def validate_overrides(
     products
         ``sku``, ``family``: the known SKUs and families.
     source
-        The file's name as the planner knows it, shown in the ``file`` column of the problems.
+        The file as the planner knows it (a workbook's with its sheet), the ``file`` column of the problems.
+    first_row
+        The spreadsheet row of ``raw``'s first row (2: the header is row 1).
 
     Returns
     -------
@@ -271,10 +279,10 @@ def validate_overrides(
     cells = raw.reindex(columns=OVERRIDE_COLUMNS).map(_text)
     cells = cells[~raw.map(_text).eq("").all(axis=1)]  # a blank row is skipped; the rows after it keep their number
     check = _Checker.of(source, set(raw.columns), statistical, products)
-    failed = check.cells(cells[[c for c in OVERRIDE_COLUMNS if c in raw.columns]]) if len(cells) else set()
+    failed = check.cells(cells[[c for c in OVERRIDE_COLUMNS if c in raw.columns]], first_row) if len(cells) else set()
     complete = all(p["row"] is not None for p in check.problems)  # every column it needs is there
     clean = [rec for i, cells_of in cells.iterrows()
-             if (rec := check.row(int(i) + _FIRST_ROW, cells_of, typed=complete and i not in failed)) is not None]
+             if (rec := check.row(int(i) + first_row, cells_of, typed=complete and i not in failed)) is not None]
     if check.problems:  # in file order: by row, a row's problems in the order of their columns
         problems = sorted(check.problems, key=lambda p: (-1, 0) if p["row"] is None else (
             p["row"], _ORDER.index(str(p["column"]))))

@@ -36,7 +36,12 @@ from sop_lib.core.errors import CycleLocked, CycleNotFound, DamagedFile, ParamsE
 from sop_lib.core.exports import neutralise_formulas
 from sop_lib.data.decision_log import DecisionEvents, locked_log, read_log
 from sop_lib.data.input_files import sha256_file
-from sop_lib.data.overrides import OVERRIDE_COLUMNS
+from sop_lib.data.overrides_file import (
+    load_overrides,
+    overrides_path,
+    read_overrides_file,
+    replace_atomically,
+)
 from sop_lib.data.project import find_root
 from sop_lib.data.publication import PublicationMixin
 from sop_lib.data.snapshot import Snapshot
@@ -329,41 +334,29 @@ class Store(PublicationMixin):
 
     # --- consensus overrides (sales and marketing adjustments, one file per cycle) -----------
     def overrides_file(self, cycle: Cycle | str) -> Path:
-        """``params/overrides/<cycle>.csv``: the cycle's overrides of the statistical forecast."""
-        return self.params_dir / "overrides" / f"{Cycle.parse(cycle).id}.csv"
+        """The cycle's overrides of the statistical forecast: ``params/overrides/<cycle>.xlsx`` when there is
+        one, else ``<cycle>.csv`` (which need not exist). Both → ``ParamsError`` (``overrides_file.overrides_path``)."""
+        return overrides_path(self.params_dir / "overrides", Cycle.parse(cycle).id)
 
     def read_overrides(self, cycle: Cycle | str) -> pd.DataFrame:
-        """The overrides file as text cells (empty cells are ``""``; blank lines kept, so row numbers match the
+        """The overrides file as text cells (empty cells are ``""``; blank rows kept, so row numbers match the
         file). No file, or an empty one, gives an empty frame with ``overrides.OVERRIDE_COLUMNS``."""
-        path = self.overrides_file(cycle)
-        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in OVERRIDE_COLUMNS})
-        if not path.exists():
-            return empty
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError:
-            return empty
-        except UnicodeDecodeError:
-            raise ParamsError(f"The overrides file {path} is not UTF-8 text (saved as UTF-16 or latin-1?): save it as "
-                              "'CSV UTF-8' from Excel, or use the override editor, and run again.") from None
-        except Exception as exc:  # unreadable file: a message, never a traceback
-            raise ParamsError(f"The overrides file {path} cannot be read ({exc.__class__.__name__}: {exc}).") from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        if len(frame.columns) == 1 and any(sep in frame.columns[0] for sep in (";", "\t", "|")):
-            raise ParamsError(f"The overrides file {path} is not comma-separated (its header reads "
-                              f"'{frame.columns[0][:60]}'): save it comma-separated and run again.")
-        return frame
+        return read_overrides_file(self.overrides_file(cycle)).cells
+
+    def load_overrides(self, cycle: Cycle | str, statistical: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+        """The cycle's overrides, read (``.csv`` or ``.xlsx``) and validated against the forecast's series and
+        horizon and the products (``overrides.validate_overrides``; ``OverridesInvalid`` lists every problem
+        with file, sheet, row and column). Everything that uses a cycle's overrides reads them here."""
+        return load_overrides(self.overrides_file(cycle), statistical, products)
 
     def write_overrides(self, cycle: Cycle | str, frame: pd.DataFrame) -> Path:
-        """Replace the cycle's overrides file with ``frame`` in one step (a reader never sees half a file)."""
+        """Replace the cycle's overrides CSV with ``frame`` in one step (a reader never sees half a file). A
+        cycle whose overrides are in a workbook is edited in Excel: ``ParamsError``."""
         path = self.overrides_file(cycle)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            frame.to_csv(tmp, index=False, encoding="utf-8")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        if path.suffix == ".xlsx":
+            raise ParamsError(f"The overrides of cycle {Cycle.parse(cycle)} are in the workbook {path}: edit them "
+                              "there (in Excel), or move the workbook away to keep them in a CSV.")
+        replace_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8"))
         return path
 
 

@@ -1,6 +1,7 @@
 """The consensus override editor: sales and marketing add or remove overrides of the statistical forecast
 from JupyterLab. It writes the same file a planner may edit by hand (``params/overrides/<cycle>.csv``), and
-only after the whole file, new row included, passes ``overrides.validate_overrides``.
+only after the whole file, new row included, passes ``overrides.validate_overrides``. A cycle whose overrides
+are in a workbook (``<cycle>.xlsx``, from ``sop overrides template``) is shown, not edited: it is edited in Excel.
 
 Usage in a notebook::
 
@@ -53,7 +54,9 @@ class OverrideEditor:
     def __init__(self, store: Store, cycle: str, statistical: pd.DataFrame, products: pd.DataFrame) -> None:
         self.store, self.cycle = store, cycle
         self.statistical, self.products = statistical, products
-        self.source = str(store.overrides_file(cycle).relative_to(store.root))
+        path = store.overrides_file(cycle)
+        self.source = str(path.relative_to(store.root))
+        self.workbook = path.suffix == ".xlsx"  # edited in Excel: the editor shows it, and changes nothing
         months = sorted(pd.to_datetime(statistical["period"]).dt.to_period("M").dt.to_timestamp().unique())
         month_options = [f"{m:%Y-%m}" for m in months]
         self.regions = sorted(str(r) for r in statistical["region"].unique())
@@ -81,6 +84,11 @@ class OverrideEditor:
         self.add_button.on_click(self._on_add)
         self.delete_button.on_click(self._on_delete)
         self._on_level()
+        if self.workbook:
+            self.add_button.disabled = self.delete_button.disabled = True
+            self.message.value = (f"<div>This cycle's overrides are in the workbook <code>{html.escape(self.source)}"
+                                  "</code>: edit them in Excel (sheet Overrides), then re-run the consensus cells. "
+                                  "The editor shows them and the family totals.</div>")
         self.widget = w.VBox([
             w.HTML(f"<b>Consensus overrides, cycle {html.escape(cycle)}</b> · "
                    f"<code>{html.escape(self.source)}</code>"),
@@ -123,6 +131,8 @@ class OverrideEditor:
         }
 
     def _on_add(self, _button: object = None) -> None:
+        if self.workbook:
+            return
         if self.value.value == 0:
             self.message.value = '<div style="color:#b30000">Enter a change other than 0. Nothing was written.</div>'
             return
@@ -149,7 +159,7 @@ class OverrideEditor:
         )
 
     def _on_delete(self, _button: object = None) -> None:
-        if self.delete_choice.value is None:
+        if self.workbook or self.delete_choice.value is None:
             return
         current = _non_blank(self.store.read_overrides(self.cycle))
         position = int(self.delete_choice.value)
@@ -178,11 +188,11 @@ class OverrideEditor:
         self.delete_choice.options = [
             (f"O{k + 1} · {r.owner} · {r.level} {r.target}", k) for k, r in enumerate(current.itertuples(index=False))
         ]
-        self.preview.value = self._preview(current)
+        self.preview.value = self._preview()
 
-    def _preview(self, current: pd.DataFrame) -> str:
-        try:
-            overrides = validate_overrides(current, self.statistical, self.products, source=self.source)
+    def _preview(self) -> str:
+        try:  # the file as every reader reads it, so the rows are numbered as the file numbers them
+            overrides = self.store.load_overrides(self.cycle, self.statistical, self.products)
         except InputInvalid as exc:
             return ('<div style="color:#b30000"><b>The file has problems; fix or delete these rows.</b></div>'
                     + show_table(exc.problems).data)
