@@ -87,6 +87,20 @@ def test_the_cadence_in_params_must_match_the_cycle(tmp_path: Path) -> None:
         load_params(params, "2026-11")
 
 
+def test_import_proposes_the_quarter_of_the_month_after_the_last_sales(tmp_path: Path) -> None:
+    from sop_lib.data.importer.report import ImportResult
+    from sop_lib.data.importer.write import cycle_after_sales
+
+    def after(last: str, cadence: str) -> str:
+        sales = pd.DataFrame({"period": [TS("2026-01-01"), TS(last)]})
+        return str(cycle_after_sales(ImportResult({"sales_history": sales}, {}), tmp_path, cadence))  # type: ignore[arg-type]
+
+    assert after("2026-09-01", "quarterly") == "2026-Q4"  # sales to September: the quarter starting in October
+    assert after("2026-10-01", "quarterly") == "2026-Q4"  # mid-quarter: the quarter that holds November
+    assert after("2026-12-01", "quarterly") == "2027-Q1"
+    assert after("2026-10-01", "monthly") == "2026-11"
+
+
 def test_the_cli_names_both_forms_for_a_bad_cycle(tmp_path: Path) -> None:
     proc = sop("validate", "--root", str(make_root(tmp_path / "p")), "--cycle", "2026-Q7")
     assert proc.returncode == 2
