@@ -19,8 +19,9 @@ app = typer.Typer(
 
 # a cycle id is parsed when the option is read (``Cycle.parse``), before any file named after it is opened: a bad
 # one stops the command with its message (exit code 2); the command gets the ``Cycle``
-CycleOpt = Annotated[Cycle, typer.Option("--cycle", "-c", help="planning cycle, YYYY-MM (e.g. 2026-11)",
-                                         parser=Cycle.parse, metavar="YYYY-MM")]
+CycleOpt = Annotated[Cycle, typer.Option("--cycle", "-c", help="planning cycle, YYYY-MM (e.g. 2026-11) or, with "
+                                         "cadence: quarterly, YYYY-Qn (e.g. 2026-Q4)", parser=Cycle.parse,
+                                         metavar="YYYY-MM|YYYY-Qn")]
 RootOpt = Annotated[
     Path | None,
     typer.Option("--root", help="project folder (default: $SOP_HOME, else the folder above with params/defaults.yaml)"),

@@ -49,7 +49,8 @@ def _demo_root(root: Path | None) -> Path:
 @app.command()
 def demo(
     root: RootOpt = None,
-    cycles: Annotated[str, typer.Option(help="comma-separated cycles to run in order")] = "2026-09,2026-10,2026-11",
+    cycles: Annotated[str, typer.Option(help="comma-separated cycles to run in order (months YYYY-MM or quarters "
+                                        "YYYY-Qn, e.g. 2026-Q3,2026-Q4)")] = "2026-09,2026-10,2026-11",
     skus: Annotated[int, typer.Option(help="number of SKUs of the demo company")] = 56,
     inputs_only: Annotated[bool, typer.Option(help="only write the demo inputs of the last cycle")] = False,
 ) -> None:
@@ -59,7 +60,7 @@ def demo(
     from sop_lib.data.store import Store
     from sop_lib.demo import write_demo_inputs
     from sop_lib.demo.meeting import hold_demo_meeting
-    from sop_lib.demo.project import ensure_demo_project
+    from sop_lib.demo.project import ensure_demo_project, set_demo_cadence
     from sop_lib.pack.run import run_cycle
 
     wanted = [Cycle.parse(c.strip()) for c in cycles.split(",") if c.strip()]  # before anything is written
@@ -76,6 +77,7 @@ def demo(
             _echo(f"Demo inputs for {cycle} written to {store.inputs_dir}")
             if inputs_only:
                 continue
+            set_demo_cadence(folder, cycle)  # a quarter (2026-Q4) in the monthly demo: cadence in its own file
             last = run_cycle(store, cycle, force=True, fresh_snapshot=True, echo=_echo)
         if i + 1 < len(wanted):  # the meeting decides; the next cycle's pack follows the decisions through
             decided = hold_demo_meeting(store, cycle, review_cycle=wanted[i + 1])
@@ -111,11 +113,15 @@ def import_(
     result = build_tables(load_mapping(mapping_file), mapping_file.parent, echo=_echo)
     _echo("")
     write_inputs(result, inputs_dir, echo=_echo)
-    chosen = cycle or cycle_after_sales(result, inputs_dir)
+    from sop_lib.data.params import default_cadence
+
+    cadence = default_cadence(store.params_dir)
+    chosen = cycle or cycle_after_sales(result, inputs_dir, cadence)
     if chosen is None:
         raise ParamsError(f"The inputs were written, but {inputs_dir} has no sales_history with months to tell "
                           "the cycle: pass --cycle YYYY-MM to validate them.")
     _echo(f"\nValidating the inputs in {inputs_dir} for cycle {chosen} …")
     if cycle is None:
-        _echo(f"(cycle {chosen}: the month after the last sales month; pass --cycle to choose)")
+        what = "the month after" if cadence == "monthly" else "the quarter of the month after"
+        _echo(f"(cycle {chosen}: {what} the last sales month; pass --cycle to choose)")
     _validate_for_cycle(store, inputs_dir, chosen)

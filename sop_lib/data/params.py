@@ -12,7 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sop_lib.core.cycle import Cycle
+from sop_lib.core.cycle import Cadence, Cycle, check_cadence
 from sop_lib.core.errors import ParamsError
 
 
@@ -202,6 +202,8 @@ class RunParams(_Strict):
 
 class CycleParams(_Strict):
     company: str = Field(default="", description="the company's name, shown on every page")
+    cadence: Cadence = Field(default="monthly", description="the S&OP cycle's length: monthly cycles are "
+                             "YYYY-MM, quarterly ones YYYY-Qn; history and plans stay monthly either way")
     forecast: ForecastParams = ForecastParams()
     capacity: CapacityParams = CapacityParams()
     finance: FinanceParams = FinanceParams()
@@ -327,6 +329,7 @@ def load_params(params_dir: Path, cycle: Cycle | str, overrides: dict[str, Any] 
         sources = " + ".join(name for name, _ in layers) or str(defaults)
         raise ParamsError(f"Invalid parameters in {sources} ({len(problems)} problem{'s' if len(problems) > 1 else ''}):\n"
                           + "\n".join(problems))
+    check_cadence(cycle, params.cadence, _origin(("cadence",), layers) if layers else "the defaults")
     return params
 
 
@@ -342,3 +345,14 @@ def param_origin(params_dir: Path, cycle: Cycle | str, key: str) -> str:
 def _deep_copy(data: dict[str, Any]) -> dict[str, Any]:
     return {k: _deep_copy(v) if isinstance(v, dict) else v for k, v in data.items()}
 
+
+
+def default_cadence(params_dir: Path) -> Cadence:
+    """The cadence ``params/defaults.yaml`` sets (``monthly`` when it sets none or is unreadable: the full
+    parameter check comes with the cycle)."""
+    path = params_dir / "defaults.yaml"
+    try:
+        value = _read_yaml(path).get("cadence") if path.exists() else None
+    except ParamsError:
+        return "monthly"
+    return "quarterly" if value == "quarterly" else "monthly"

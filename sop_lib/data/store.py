@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from sop_lib.core.cycle import Cycle, is_cycle
+from sop_lib.core.cycle import Cycle, cycle_key, is_cycle
 from sop_lib.core.errors import CycleLocked, CycleNotFound, DamagedFile, ParamsError, SopError
 from sop_lib.core.exports import neutralise_formulas
 from sop_lib.data.decision_log import DecisionEvents, locked_log, read_log
@@ -119,11 +119,11 @@ class Store(PublicationMixin):
     # --- cycles ------------------------------------------------------------------------------
     def _cycle_ids(self, holding: str) -> list[str]:
         """Ids of the cycle folders (a folder whose name is not a cycle id is ignored) that hold ``holding``,
-        oldest first."""
+        oldest first (months and quarters in time order: ``cycle_key``)."""
         base = self.root / "data" / "cycles"
         if not base.exists():
             return []
-        return sorted(p.name for p in base.iterdir() if is_cycle(p.name) and (p / holding).exists())
+        return sorted((p.name for p in base.iterdir() if is_cycle(p.name) and (p / holding).exists()), key=cycle_key)
 
     def cycles(self) -> list[str]:
         """Cycles with a snapshot, oldest first."""
@@ -142,9 +142,9 @@ class Store(PublicationMixin):
         return (self.published_dir(cycle) / "published.json").exists()
 
     def published_cycles(self, before: Cycle | str | None = None) -> list[str]:
-        """Published cycles (those before ``before`` if given), oldest first."""
-        last = None if before is None else Cycle.parse(before).id
-        return [c for c in self._cycle_ids("published/published.json") if last is None or c < last]
+        """Published cycles (those before ``before`` if given, whatever their cadence), oldest first."""
+        last = None if before is None else Cycle.parse(before)
+        return [c for c in self._cycle_ids("published/published.json") if last is None or Cycle.parse(c) < last]
 
     def published_info(self, cycle: Cycle | str) -> dict[str, Any]:
         """``published/published.json`` of a published cycle: run id, snapshot fingerprint, time (empty if none)."""

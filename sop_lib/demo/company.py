@@ -48,13 +48,14 @@ from sop_lib.demo.spec import (  # noqa: F401  # DEMO_CYCLES and the calendar ar
 
 
 def _demo_cycle(cycle: Cycle | str) -> Cycle:
-    """The cycle (an id is parsed), checked against the months the calendar can serve."""
+    """The cycle (an id is parsed), checked against the months the calendar can serve (a quarter: by its first
+    month, the month its extract is taken for)."""
     first, last = Cycle(CALENDAR_START).shift(HISTORY_MONTHS), Cycle(CALENDAR_END).shift(-CAPACITY_MONTHS)
     try:
         cycle = Cycle.parse(cycle)
     except ParamsError as exc:
         raise ParamsError(f"{exc} The demo company covers cycles {first} … {last}.") from None
-    if not first <= cycle <= last:
+    if not first <= cycle.as_month() <= last:
         raise ParamsError(
             f"The demo company covers cycles {first} … {last} ({HISTORY_MONTHS} months of history before, "
             f"{CAPACITY_MONTHS} months of capacity after); got {cycle.id!r}."
@@ -307,7 +308,8 @@ def generate_demo_company(cycle: Cycle | str, n_skus: int = 56, seed: int = 2026
     Parameters
     ----------
     cycle
-        Planning cycle (or its id, ``YYYY-MM``); the calendar serves 2025-01 … 2026-12 (see ``DEMO_CYCLES``).
+        Planning cycle (or its id, ``YYYY-MM`` or ``YYYY-Qn``: a quarter's extract is that of its first month);
+        the calendar serves 2025-01 … 2026-12 (see ``DEMO_CYCLES``).
     n_skus
         Number of SKUs (at least 4). Whatever the number, there are several families, all three regions,
         at least one intermittent SKU, one ``new`` and one ``phase_out`` SKU.
@@ -332,7 +334,7 @@ def generate_demo_company(cycle: Cycle | str, n_skus: int = 56, seed: int = 2026
     ParamsError
         If ``cycle`` is malformed or outside the calendar, or ``n_skus`` is below 4.
     """
-    cycle = _demo_cycle(cycle)
+    cycle = _demo_cycle(cycle).as_month()  # a quarter's extract is its first month's: history to the month before
     tables = _build_company(n_skus, seed)
     first = cycle.shift(-HISTORY_MONTHS)
 

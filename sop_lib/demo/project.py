@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from sop_lib.core.cycle import Cycle
 from sop_lib.core.errors import SopError
 
 DEMO_PARAMS = Path(__file__).resolve().parent / "params"
@@ -44,3 +45,20 @@ def ensure_demo_project(root: Path) -> bool:
     (root / MARKER).write_text("This folder is the demo company's S&OP project, made by `sop demo`.\n",
                                encoding="utf-8")
     return True
+
+
+def set_demo_cadence(root: Path, cycle: Cycle) -> Path | None:
+    """The demo company's cycle is a month; a quarterly demo cycle (``sop demo --cycles 2026-Q4``) gets
+    ``cadence: quarterly`` in its own ``params/<cycle>.yaml``, as a company that moved to quarterly cycles
+    would set it. Returns the file written, ``None`` for a monthly cycle or a file that already sets a cadence."""
+    if cycle.cadence == "monthly":
+        return None
+    path = Path(root) / "params" / f"{cycle}.yaml"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if any(line.startswith("cadence:") for line in text.splitlines()):
+        return None
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + f"# {cycle} is a quarterly cycle (written by `sop demo`)\ncadence: {cycle.cadence}\n",
+                    encoding="utf-8")
+    return path

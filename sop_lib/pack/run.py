@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pandas as pd
@@ -196,20 +195,11 @@ def _candidates_to_log(store: Store, staging: Path) -> None:
 
 
 def write_cycles_index(store: Store) -> Path:
-    """``reports/index.html``: every published pack, newest first."""
-    rows: list[dict[str, Any]] = []
-    for cycle in reversed(store.published_cycles()):
-        try:
-            info = store.published_info(cycle)
-        except SopError:
-            info = {"fingerprint": "(damaged record)"}
-        rows.append({"cycle": cycle, "fingerprint": str(info.get("fingerprint", ""))[:12],
-                     "published_at": info.get("published_at", "")})
-    path = store.reports_dir / "index.html"
-    newest = rows[0]["cycle"] if rows else ""
-    path.write_text(_env().get_template("cycles.html.j2").render(
-        cycles=rows, css=f"{newest}/assets/pack.css"), encoding="utf-8")
-    return path
+    """``reports/index.html``: every published pack, newest first, with its headline KPIs and their trend across
+    cycles (``pack.archive``)."""
+    from sop_lib.pack.archive import write_index
+
+    return write_index(store, TEMPLATES / "pack")
 
 
 def run_cycle(

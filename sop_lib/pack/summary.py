@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from sop_lib import report
-from sop_lib.core.cycle import Cycle
+from sop_lib.core.cycle import Cycle, sort_cycles
 from sop_lib.core.errors import CycleNotFound
 from sop_lib.core.labels import ALL_FAMILIES
 from sop_lib.data.params import CycleParams
@@ -140,7 +140,7 @@ class Summary:
         trend = kpi_trend(self.cards)
         return {
             "rows": card.to_dict(orient="records") if card is not None else [],
-            "trend_cycles": [c for c in sorted(self.cards) if c != self.cycle][-5:],
+            "trend_cycles": [c for c in sort_cycles(set(self.cards)) if c != self.cycle][-5:],
             "trend": {(r["cycle"], r["name"]): {"value": r["value"], "status": r["status"]}
                       for r in trend.to_dict(orient="records")},
             "definitions": list(KPIS.values()),

@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sop_lib.core.cycle import cycle_rank
 from sop_lib.report.escape import plot_text
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
@@ -219,7 +220,7 @@ def kpi_trend_chart(trend: pd.DataFrame) -> go.Figure:
     labels = [str(total.loc[total["kpi"] == k, "label"].iloc[0]) for k in kpis]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=labels, vertical_spacing=0.25)
     for i, k in enumerate(kpis):
-        g = total[total["kpi"] == k].sort_values("cycle")
+        g = total[total["kpi"] == k].sort_values("cycle", key=lambda s: s.map(cycle_rank))
         scale = 100.0 if g["unit"].iloc[0] == "ratio" else 1.0
         fig.add_trace(go.Scatter(x=g["cycle"], y=g["value"] * scale, mode="lines+markers", showlegend=False,
                                  line={"color": "#8896a5"}, name=labels[i],
@@ -229,4 +230,21 @@ def kpi_trend_chart(trend: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(type="category")
     fig.update_layout(title="Trend over cycles (company level; ratios in %; green good, amber watch, red act)",
                       height=230 * rows + 90, margin={"t": 90, "l": 40, "r": 20, "b": 30}, template="plotly_white")
+    return fig
+
+
+def archive_trend_chart(cycles: pd.DataFrame, kpis: dict[str, str]) -> go.Figure:
+    """The archive's headline KPIs across published cycles: one line per column of ``kpis`` (column → label),
+    every value in %; ``cycles`` has ``cycle`` (oldest first, months and quarters in one axis) and those columns.
+    A cycle without a value leaves a gap."""
+    fig = go.Figure()
+    for col, label in kpis.items():
+        values = [None if pd.isna(v) else float(v) for v in cycles[col]]  # a list: readable in the page's source
+        fig.add_trace(go.Scatter(x=cycles["cycle"].tolist(), y=values, mode="lines+markers", name=plot_text(label),
+                                 connectgaps=False, hovertemplate="%{x}: %{y:.1f} %<extra>" + plot_text(label)
+                                 + "</extra>"))
+    fig.update_xaxes(type="category", title="cycle")
+    fig.update_yaxes(title="%", zeroline=True)
+    fig.update_layout(title="Headline KPIs across cycles (%)", height=420, template="plotly_white",
+                      margin={"t": 60, "l": 50, "r": 20, "b": 40}, legend={"orientation": "h", "y": -0.2})
     return fig

@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sop_lib.core.cycle import latest_cycle
 from sop_lib.core.metrics import accuracy, bias_pct
+from sop_lib.review.variance import month_span, own_months
 
 
 def compute_headlines(
@@ -23,7 +25,8 @@ def compute_headlines(
     - demand: next 12 months' forecast vs the last 12 months' actual units;
     - capacity: peak utilisation (resource and month) and resource-months over capacity;
     - budget: plan vs budget revenue and gross margin over the forecast months the budget covers;
-    - accuracy: the previous cycle's plan for its own month (lag 0) against actuals: 1 − WAPE and bias.
+    - accuracy: the previous cycle's plan for its own month (lag 0; a quarterly plan: its quarter's months) against
+      actuals: 1 − WAPE and bias (``month``: the month, or ``2026-10 – 2026-12``).
     """
     out: dict[str, Any] = {"demand": None, "capacity": None, "budget": None, "accuracy": None}
     if forecast is not None and len(forecast):
@@ -48,12 +51,12 @@ def compute_headlines(
     if budget_gap is not None and len(budget_gap):
         out["budget"] = _budget_headline(budget_gap)
     if plan_vs_actual is not None and len(plan_vs_actual):
-        last = plan_vs_actual[plan_vs_actual["lag"] == 0]
-        last = last[last["plan_cycle"] == last["plan_cycle"].max()]
+        last = plan_vs_actual[own_months(plan_vs_actual)]
+        last = last[last["plan_cycle"] == latest_cycle(set(last["plan_cycle"]))] if len(last) else last
         if len(last):
             out["accuracy"] = {
                 "plan_cycle": str(last["plan_cycle"].iloc[0]),
-                "month": pd.Timestamp(last["period"].iloc[0]).strftime("%Y-%m"),
+                "month": month_span(last["period"]),
                 "accuracy": accuracy(last["actual"], last["forecast"]),
                 "bias_pct": bias_pct(last["actual"], last["forecast"]),
             }

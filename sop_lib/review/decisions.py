@@ -350,7 +350,7 @@ def covered_keys(log: pd.DataFrame, cycle: str) -> dict[str, str]:
     for rec in latest.to_dict(orient="records"):
         review = rec.get("review_cycle") or ""
         live = rec["status"] in ("open", "decided", "dropped")
-        if live or not review or review > cycle:
+        if live or not review or Cycle.parse(review) > Cycle.parse(cycle):
             out[rec["key"]] = rec["id"]
     return out
 

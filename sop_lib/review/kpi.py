@@ -16,8 +16,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from sop_lib.core.cycle import Cycle, cycle_key, latest_cycle, sort_cycles
 from sop_lib.core.metrics import accuracy, bias_pct, tracking_signal
 from sop_lib.data.params import Band, KpiParams
+from sop_lib.review.variance import month_span, own_months
 from sop_lib.supply.capacity import hours_short
 
 Better = Literal["higher", "lower", "abs_lower", "band", "none"]
@@ -123,15 +125,16 @@ def _row(kpi: str, scope: object, value: float, basis: str) -> Row:
 
 
 def _accuracy_and_bias(d: KpiInputs) -> list[Row]:
-    """Accuracy and bias of the latest plan for its own month (lag 0), in total and per family."""
+    """Accuracy and bias of the latest plan for its own month (lag 0; a quarterly plan: its quarter's months), in
+    total and per family."""
     pva = d.plan_vs_actual
     if pva is None or not len(pva):
         return []
-    lag0 = pva[pva["lag"] == 0]
+    lag0 = pva[own_months(pva)]
     if not len(lag0):
         return []
-    last = lag0[lag0["plan_cycle"] == lag0["plan_cycle"].max()]
-    basis = f"plan of {last['plan_cycle'].iloc[0]} for {pd.Timestamp(last['period'].iloc[0]):%Y-%m}"
+    last = lag0[lag0["plan_cycle"] == latest_cycle(set(lag0["plan_cycle"]))]
+    basis = f"plan of {last['plan_cycle'].iloc[0]} for {month_span(last['period'])}"
     rows = []
     for scope, g in [("", last), *last.groupby("family")]:
         rows += [_row("accuracy", scope, accuracy(g["actual"], g["forecast"]), basis),
@@ -147,7 +150,7 @@ def _tracking(d: KpiInputs) -> list[Row]:
     monthly = pva.groupby(["family", "plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
     total = monthly.groupby(["plan_cycle", "period"], as_index=False)[["actual", "forecast"]].sum()
     basis = (f"{len(total)} plan-month{'s' if len(total) != 1 else ''} of cycles "
-             f"{', '.join(sorted(pva['plan_cycle'].unique()))}")
+             f"{', '.join(sort_cycles(set(pva['plan_cycle'])))}")
     return [_row("tracking_signal", "", tracking_signal(total["actual"], total["forecast"]), basis),
             *(_row("tracking_signal", fam, tracking_signal(g["actual"], g["forecast"]), basis)
               for fam, g in monthly.groupby("family"))]
@@ -288,11 +291,24 @@ def scorecard(kpis: pd.DataFrame, params: KpiParams) -> pd.DataFrame:
 
 def kpi_trend(scorecards: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Scorecards of several cycles in one long frame: ``cycle`` + the scorecard columns, oldest first."""
-    frames = [s.assign(cycle=c) for c, s in sorted(scorecards.items()) if s is not None and len(s)]
+    frames = [s.assign(cycle=c) for c, s in sorted(scorecards.items(), key=lambda i: cycle_key(i[0]))
+              if s is not None and len(s)]
     if not frames:
         return pd.DataFrame(columns=["cycle", *SCORECARD_COLUMNS])
     out = pd.concat(frames, ignore_index=True)
     return out[["cycle", *SCORECARD_COLUMNS]]
+
+
+def measured_at(review: str, scorecards: dict[str, pd.DataFrame], cycle: str) -> str:
+    """The cycle whose scorecard measures a decision reviewed in ``review``: that cycle; when it has no scorecard
+    and the company changed cadence (a monthly review cycle, quarterly cycles since, or the other way), the first
+    cycle of the other cadence after it, up to ``cycle``."""
+    if review in scorecards:
+        return review
+    due = Cycle.parse(review)
+    later = [c for c in scorecards if Cycle.parse(c).cadence != due.cadence and due <= Cycle.parse(c)
+             <= Cycle.parse(cycle)]
+    return min(later, key=cycle_key) if later else review
 
 
 def follow_through(log: pd.DataFrame, scorecards: dict[str, pd.DataFrame], cycle: str) -> pd.DataFrame:
@@ -330,10 +346,10 @@ def follow_through(log: pd.DataFrame, scorecards: dict[str, pd.DataFrame], cycle
         rec = {k: d.get(k) for k in ("id", "title", "decision", "owner", "expected_kpi", "raised_cycle")}
         rec.update(review_cycle=review, baseline=base, expected_change=expected, expected_value=base + expected,
                    measured=np.nan, measured_change=np.nan, achieved_pct=np.nan)
-        if not review or review > cycle:
+        if not review or Cycle.parse(review) > Cycle.parse(cycle):
             rec["verdict"] = "pending"
         else:
-            measured = value(review, name)
+            measured = value(measured_at(review, scorecards, cycle), name)
             rec["measured"] = measured
             if np.isnan(base) or np.isnan(measured):
                 rec["verdict"] = "not measurable"

@@ -6,16 +6,24 @@ from __future__ import annotations
 import pandas as pd
 
 from sop_lib.core import metrics
+from sop_lib.core.cycle import Cycle, cycle_key, cycle_rank
 
 
 def _groups(frame: pd.DataFrame, by: list[str], sort: bool = True, dropna: bool = False
             ) -> tuple[pd.Series, pd.DataFrame]:
     """The groups of ``by`` as ``groupby`` makes them: each row's group number (-1: left out for a missing key)
-    and the ``by`` values of each group, indexed by number. No ``by``: one group, 0."""
+    and the ``by`` values of each group, indexed by number. No ``by``: one group, 0. Sorted by ``plan_cycle``
+    first: in time (``2026-Q4`` before ``2026-11``), not as text."""
     if not by:
         return pd.Series(0, index=frame.index), pd.DataFrame(index=pd.RangeIndex(1 if len(frame) else 0))
     grouped = frame.groupby(by, sort=sort, dropna=dropna)
-    return grouped.ngroup(), grouped.size().index.to_frame(index=False)[by]
+    ids, keys = grouped.ngroup(), grouped.size().index.to_frame(index=False)[by]
+    if sort and by[0] == "plan_cycle" and len(keys):
+        order = keys["plan_cycle"].map(lambda c: cycle_rank(str(c))).to_numpy().argsort(kind="stable")
+        renumber = pd.Series(range(len(order)), index=order)  # old group number → its place in time
+        ids = ids.map(lambda g: int(renumber[g]) if g >= 0 else -1)
+        keys = keys.iloc[order].reset_index(drop=True)
+    return ids, keys
 
 
 def score(frame: pd.DataFrame, by: list[str], actual: str = "actual", forecast: str = "forecast") -> pd.DataFrame:
@@ -35,11 +43,14 @@ def plan_vs_actual(
 ) -> pd.DataFrame:
     """Published plans against what happened, for months closed before ``cycle_start``.
 
-    ``plans``: ``plan_cycle`` (YYYY-MM), ``sku``, ``region``, ``period``, ``forecast`` as each cycle published it.
+    ``plans``: ``plan_cycle`` (a cycle id, ``2026-11`` or ``2026-Q4``), ``sku``, ``region``, ``period``, ``forecast`` as each cycle published it.
     ``actuals``: ``sku``, ``region``, ``period``, ``units``. A planned series with no sales row in a closed
     month had zero demand. Revenue at the price in force in the month (so this variance is pure volume).
 
-    Returns ``plan_cycle``, ``lag`` (months from the plan's cycle to the month), ``family``, ``sku``,
+    A quarterly cycle reviews the same way: its ``cycle_start`` is the quarter's first month, so the months
+    closed since the last quarter's plan are that quarter's months, each against every earlier plan.
+
+    Returns ``plan_cycle``, ``lag`` (months from the plan's first month to the month), ``family``, ``sku``,
     ``region``, ``period``, ``forecast``, ``actual``, ``plan_revenue``, ``actual_revenue``, ``revenue_variance``,
     then the forecasting steps the plans carry (``naive``, ``statistical``: see ``forecast_value_added``).
     """
@@ -50,7 +61,7 @@ def plan_vs_actual(
     act = actuals.rename(columns={"units": "actual"})[["sku", "region", "period", "actual"]]
     out = closed.merge(act, on=["sku", "region", "period"], how="left")
     out["actual"] = out["actual"].fillna(0.0)
-    start = pd.to_datetime(out["plan_cycle"] + "-01")
+    start = pd.to_datetime(out["plan_cycle"].map(lambda c: Cycle.parse(str(c)).start))
     out["lag"] = (out["period"].dt.year - start.dt.year) * 12 + (out["period"].dt.month - start.dt.month)
     out["family"] = out["sku"].map(products.set_index("sku")["family"])
     from sop_lib.data.prices import prices_for
@@ -61,7 +72,26 @@ def plan_vs_actual(
     out["revenue_variance"] = out["actual_revenue"] - out["plan_revenue"]
     cols = ["plan_cycle", "lag", "family", "sku", "region", "period", "forecast", "actual", "plan_revenue",
             "actual_revenue", "revenue_variance"] + [c for c in STEPS if c in out.columns]
-    return out[cols].sort_values(["plan_cycle", "period", "sku", "region"], ignore_index=True)
+    order = out["plan_cycle"].map(lambda c: cycle_rank(str(c)))  # in time, a month before its quarter
+    return (out[cols].assign(_o=order).sort_values(["_o", "period", "sku", "region"]).drop(columns="_o")
+            .reset_index(drop=True))
+
+
+def month_span(periods: pd.Series) -> str:
+    """``2026-10`` for one month, ``2026-10 – 2026-12`` for several."""
+    first, last = pd.Timestamp(periods.min()), pd.Timestamp(periods.max())
+    return f"{first:%Y-%m}" if first == last else f"{first:%Y-%m} – {last:%Y-%m}"
+
+
+def own_months(plan_vs_actual: pd.DataFrame) -> pd.Series:
+    """Rows for a month of the plan's own cycle: lag 0 for a monthly plan, lags 0–2 for a quarterly one (the
+    quarter it was made for). ``plan_vs_actual``: ``plan_cycle``, ``lag``."""
+    months = plan_vs_actual["plan_cycle"].map(lambda c: Cycle.parse(str(c)).months)
+    return (plan_vs_actual["lag"] >= 0) & (plan_vs_actual["lag"] < months)
+
+
+def _by_cycle(item: tuple[str, object]) -> tuple[pd.Timestamp, int]:
+    return cycle_key(item[0])
 
 
 def stack_plans(plans: dict[str, pd.DataFrame], steps: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -69,13 +99,13 @@ def stack_plans(plans: dict[str, pd.DataFrame], steps: tuple[str, ...] = ()) -> 
     ``forecast`` and the ``steps`` columns asked for (NaN for a cycle that did not keep one); empty, with those
     columns, when there is no earlier plan."""
     cols = ["plan_cycle", "sku", "region", "period", "forecast", *steps]
-    frames = [p.assign(plan_cycle=c).reindex(columns=cols) for c, p in sorted(plans.items())]
+    frames = [p.assign(plan_cycle=c).reindex(columns=cols) for c, p in sorted(plans.items(), key=_by_cycle)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
 def stack_results(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Any archived result by cycle → one frame with a ``plan_cycle`` column first (empty when none)."""
-    frames = [r.assign(plan_cycle=c) for c, r in sorted(results.items()) if len(r)]
+    frames = [r.assign(plan_cycle=c) for c, r in sorted(results.items(), key=_by_cycle) if len(r)]
     if not frames:
         return pd.DataFrame(columns=["plan_cycle"])
     out = pd.concat(frames, ignore_index=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sop_lib.core.cycle import Cycle
+from sop_lib.core.cycle import Cadence, Cycle
 from sop_lib.data.importer.report import ImportResult
 from sop_lib.data.input_files import INPUT_SUFFIXES
 
@@ -67,10 +67,10 @@ def write_inputs(result: ImportResult, inputs_dir: Path, echo: Callable[[str], N
     return written
 
 
-def cycle_after_sales(result: ImportResult, inputs_dir: Path) -> Cycle | None:
-    """The cycle of the month after the last month of ``sales_history``: of the table just imported, else of the
-    inputs folder's ``sales_history`` file; ``None`` when neither tells. A month outside the years a cycle may
-    have raises ``ParamsError``."""
+def cycle_after_sales(result: ImportResult, inputs_dir: Path, cadence: Cadence = "monthly") -> Cycle | None:
+    """The cycle of the month after the last month of ``sales_history`` (quarterly ``cadence``: the quarter that
+    holds that month): of the table just imported, else of the inputs folder's ``sales_history`` file; ``None``
+    when neither tells. A month outside the years a cycle may have raises ``ParamsError``."""
     last = result.last_month("sales_history", "period")
     if last is None:
         from sop_lib.data.input_files import read_input_file
@@ -82,4 +82,5 @@ def cycle_after_sales(result: ImportResult, inputs_dir: Path) -> Cycle | None:
         if months.empty:
             return None
         last = months.max()
-    return Cycle.parse((pd.Timestamp(last).to_period("M") + 1).strftime("%Y-%m"))
+    month = Cycle.parse((pd.Timestamp(last).to_period("M") + 1).strftime("%Y-%m"))
+    return month if cadence == "monthly" else Cycle.containing(month.start, cadence)
