@@ -217,8 +217,8 @@ def run_set(bs: BenchSet, methods: list[str], workers: int, prophet_classes: tup
         print(f"{m}: sMAPE {row['smape']:.2f}  WAPE {row['wape']:.1%}  MASE {row['mase']:.3f}  "
               f"80 %: {row['cov_80']:.1%}  95 %: {row['cov_95']:.1%}  {row['seconds']:.1f} s", flush=True)
         if core is not None and m == "engine_new":  # the same run's forecast, other interval settings
-            for label, growth, wide in (("interval_growth trend", "trend", True),
-                                        ("without the held-out widening", "flat", False)):
+            for label, growth, wide in (("interval_growth flat", "flat", True), ("interval_growth trend", "trend", True),
+                                        ("without the held-out widening", "auto", False)):
                 rows.append({"set": bs.name, "series": n, "method": f"engine_new, {label} (same run)",
                              **score(bs, same_run_intervals(core, growth, wide), ForecastParams().backtest_horizon),
                              "seconds": row["seconds"]})

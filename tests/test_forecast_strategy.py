@@ -211,3 +211,17 @@ def test_widen_scales_the_half_width_around_the_point_and_floors_at_zero() -> No
     out = widen(fc, "forecast", pd.DataFrame({80: [2.0, 2.0]}, index=["A", "B"]), (80,))
     assert out["forecast-hi-80"].tolist() == [120.0, 25.0, 60.0]  # C has no factor: unchanged
     assert out["forecast-lo-80"].tolist() == [80.0, 0.0, 40.0]  # B: 5 − 2 × 10 floored at 0
+
+
+def test_auto_growth_keeps_the_rule_that_predicts_the_second_half_of_the_backtest() -> None:
+    from sop_lib.demand.forecast.conformal import choose_growth
+
+    def table(qs: list[float]) -> pd.DataFrame:
+        return pd.DataFrame({"pool": "*", "step": range(1, len(qs) + 1), "level": 80, "q": qs, "points": 50})
+
+    # q = √h: fitted on steps 1–3 (b = 0.5), the trend predicts steps 4–6 exactly; flat would stay at √3
+    assert choose_growth(table([float(np.sqrt(h)) for h in range(1, 7)]), 80) == "trend"
+    # widths that stop growing after step 3: flat predicts 4–6 exactly
+    assert choose_growth(table([1.0, 1.4, 1.7, 1.7, 1.7, 1.7]), 80) == "flat"
+    assert choose_growth(table([1.0, 1.0, 1.0, 1.0, 1.0, 1.0]), 80) == "flat"  # a tie keeps flat
+    assert choose_growth(table([1.0, 2.0, 3.0]), 80) == "flat"  # too few steps to judge

@@ -52,9 +52,10 @@ class ForecastParams(_Strict):
     interval_method: Literal["conformal", "scaled"] = Field(
         default="conformal", description="with calibrate_intervals: conformal bounds per horizon step from the "
         "backtest errors, or the model's own intervals scaled to their backtest coverage")
-    interval_growth: Literal["flat", "trend"] = Field(
-        default="flat", description="conformal intervals beyond the backtest horizon: its last step's width, or "
-        "that width grown as the backtest's steps grew (q ∝ h^b, b fitted on steps 1 … backtest_horizon)")
+    interval_growth: Literal["flat", "trend", "auto"] = Field(
+        default="auto", description="conformal intervals beyond the backtest horizon: its last step's width (flat), "
+        "that width grown as the backtest's steps grew (trend: q ∝ h^b, b fitted on steps 1 … backtest_horizon), "
+        "or (auto) the rule that, learnt on the first half of the backtest's steps, best predicts the second half")
     interval_widening: bool = Field(
         default=True, description="conformal intervals widened by what the held-out last backtest origin needed "
         "to hold their level (the chosen strategy's evidence, widen_<L>; never narrowed, at most 3×)")

@@ -6,7 +6,8 @@ out —, so a large and a small series share one distribution), and the ``L`` % 
 per horizon step h = 1 … the backtest horizon and per pool of series (e.g. the model they kept; a pool with fewer
 than ``min_points`` errors at a step uses every series' errors at that step). Steps further out use the last
 step's quantile (extended flat) or, with ``interval_growth: trend``, that times (h / last step)^b, b the growth
-of the quantile over the backtest's steps. The interval is then forecast ± quantile × the series' scale, its
+of the quantile over the backtest's steps; ``auto`` (the default) takes the rule that, learnt on the first half of
+the backtest's steps, best predicts the second half. The interval is then forecast ± quantile × the series' scale, its
 lower bound floored at 0. The quantile is the finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n
 ratios (a normal approximation when n is too small for that rank). Series without a backtest (new items, inactive ones) keep the bounds they came with.
 """
@@ -98,13 +99,33 @@ def growth_exponent(table: pd.DataFrame, level: int) -> float:
     return float(np.clip(b, 0.0, 1.0))
 
 
+def choose_growth(table: pd.DataFrame, level: int) -> str:
+    """``flat`` or ``trend`` for ``interval_growth: auto``, decided on the backtest itself: each rule
+    extrapolates the pooled quantiles of the first half of the backtest's steps to the second half (flat: the
+    last quantile of the first half; trend: that × (h / h_half)^b, b fitted on the first half), and the one
+    closer to the quantiles measured there (sum of |log ratio|) is used beyond the backtest. Fewer than 4 steps,
+    or a tie: ``flat``."""
+    t = table[(table["pool"] == POOLED) & (table["level"] == level) & (table["q"] > 0)].sort_values("step")
+    if len(t) < 4:
+        return "flat"
+    half = len(t) // 2
+    first, second = t.iloc[:half], t.iloc[half:]
+    b = growth_exponent(first, level) if half >= 2 else 0.0
+    base, h0 = float(first["q"].iloc[-1]), float(first["step"].iloc[-1])
+    steps, actual = second["step"].to_numpy(dtype=float), np.log(second["q"].to_numpy(dtype=float))
+    miss_flat = float(np.abs(np.log(base) - actual).sum())
+    miss_trend = float(np.abs(np.log(base * (steps / h0) ** b) - actual).sum())
+    return "trend" if miss_trend < miss_flat else "flat"
+
+
 def apply_conformal(
     frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series, scale: pd.Series, table: pd.DataFrame,
     levels: tuple[int, ...], growth: str = "flat",
 ) -> pd.DataFrame:
     """``col``-lo/hi-<L> = ``col`` ∓ q(pool, step, L) × scale of the series, lower bound ≥ 0. Steps beyond
     the table's last take its quantile (``growth`` flat) or that × (step / last)^b (``trend``: b from
-    :func:`growth_exponent`). Rows whose series has no scale, or whose step has no quantile, keep their bounds."""
+    :func:`growth_exponent`; ``auto``: per level as :func:`choose_growth` decides). Rows whose series has no
+    scale, or whose step has no quantile, keep their bounds."""
     out = frame.copy()
     if table.empty:
         return out
@@ -120,7 +141,8 @@ def apply_conformal(
         fallback = t[t["pool"] == POOLED].set_index("step")["q"]
         q = pd.Series(list(zip(pool, step, strict=True))).map(by_pool).to_numpy(dtype=float)
         q = np.where(np.isnan(q), pd.Series(step).map(fallback).to_numpy(dtype=float), q)
-        half = q * sc * (beyond ** growth_exponent(table, lv) if growth == "trend" else 1.0)
+        rule = choose_growth(table, lv) if growth == "auto" else growth
+        half = q * sc * (beyond ** growth_exponent(table, lv) if rule == "trend" else 1.0)
         ok = np.isfinite(half) & np.isfinite(point)
         lo, hi = f"{col}-lo-{lv}", f"{col}-hi-{lv}"
         old_lo = out[lo].to_numpy(dtype=float) if lo in out else np.full(len(out), np.nan)

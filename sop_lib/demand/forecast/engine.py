@@ -312,7 +312,8 @@ def build_forecast(
     forecast = sop_forecast(core.forecast, core.selection, data.keys, products, cycle_start, chosen)
     backtest = sop_backtest(core.backtest, data.keys, products, chosen)
     scored = backtest.dropna(subset=["forecast"])
-    levels, level_coverage = level_intervals(scored, forecast, params.interval_levels, params.backtest_horizon)
+    levels, level_coverage = level_intervals(scored, forecast, params.interval_levels, params.backtest_horizon,
+                                             params.interval_growth)
     return ForecastResult(
         forecast=forecast,
         selection=sop_selection(core.selection, data.keys, products),

@@ -55,20 +55,21 @@ def _as_series(agg: pd.DataFrame) -> pd.DataFrame:
 
 
 def level_intervals(
-    backtest: pd.DataFrame, forecast: pd.DataFrame, levels: tuple[int, ...], max_step: int
+    backtest: pd.DataFrame, forecast: pd.DataFrame, levels: tuple[int, ...], max_step: int, growth: str = "flat"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every level's forecast with intervals from **that level's own backtest errors** (conformal by horizon
     step, ``conformal.py``; pooled over the keys of a level, never across levels), not summed bounds; and per
     level the held-out coverage: bounds learnt on the backtest's earlier origins, scored on its last one, next
     to the coverage summed SKU × region bounds would have had there. A key without a backtest keeps its summed
-    bounds (``interval_source``). Returns (levels frame with ``forecast-lo/hi-<L>``, coverage frame ``level``,
+    bounds (``interval_source``); beyond the backtest's steps the width follows ``growth`` (``interval_growth``).
+    Returns (levels frame with ``forecast-lo/hi-<L>``, coverage frame ``level``,
     ``coverage_<L>``, ``coverage_<L>_summed``)."""
     bounds = [f"forecast-{s}-{lv}" for lv in levels for s in ("lo", "hi")]
     cv = _as_series(aggregate_levels(backtest, ["actual", "forecast", *bounds], ["cutoff", "period"]))
     fc = _as_series(aggregate_levels(forecast, ["forecast", *[b for b in bounds if b in forecast]], ["period"]))
     pool = cv.drop_duplicates("unique_id").set_index("unique_id")["level"]
     steps = fc.groupby("unique_id")["ds"].rank(method="dense").astype(int).to_numpy()
-    out, _ = conformal_intervals(cv, fc, "forecast", steps, pool, levels, max_step, min_points=1)
+    out, _ = conformal_intervals(cv, fc, "forecast", steps, pool, levels, max_step, min_points=1, growth=growth)
     # a key without a backtest (only new items under it) keeps its summed bounds, and says so
     out["interval_source"] = np.where(out["unique_id"].isin(set(cv["unique_id"])), "own backtest", "summed bounds")
     return out.drop(columns="unique_id").rename(columns={"ds": "period"}), _held_out_coverage(cv, pool, levels,
