@@ -166,7 +166,7 @@ def test_utilisation_is_coloured_with_the_thresholds_of_params(book: openpyxl.Wo
     rules = [r for cf in book["Utilisation"].conditional_formatting for r in cf.rules]
     bounds = {r.operator: r.formula for r in rules}
     assert bounds == {"greaterThan": ["0.95"], "greaterThanOrEqual": ["0.85"], "between": ["0", "0.85"]}
-    fills = {r.operator: r.dxf.fill.fgColor.rgb[-6:] for r in rules}
+    fills = {r.operator: r.dxf.fill.bgColor.rgb[-6:] for r in rules}  # a conditional fill is its background
     assert fills["greaterThan"] == UTILISATION_COLOURS["over capacity"][0].lstrip("#").upper()
     assert fills["greaterThanOrEqual"] == UTILISATION_COLOURS["tight"][0].lstrip("#").upper()
     resources = book["Resources"]

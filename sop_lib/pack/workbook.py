@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
+from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.workbook import Workbook
 
 from sop_lib.core.errors import CycleNotFound, SopError
 from sop_lib.data.store import Store
 from sop_lib.pack.sheets import SHEETS, TABLES, WorkbookInfo
 from sop_lib.pack.summary import Summary
-from sop_lib.pack.xlsx import Kind, SheetSpec, write_cover, write_table
+from sop_lib.pack.xlsx import WORKBOOK_OPTIONS, Kind, SheetSpec, Styles, write_cover, write_table
 from sop_lib.review.decisions import PRIORITIES
 
 __all__ = ["WorkbookInfo", "build_sheets", "decision_table", "workbook_name", "write_cycle_workbook",
@@ -83,17 +84,17 @@ def write_plan_workbook(path: Path, tables: dict[str, pd.DataFrame | None], info
     contents = pd.DataFrame({"sheet": [s.name for s in sheets], "what it holds": [s.holds for s in sheets],
                              "rows": [s.rows for s in sheets]})
     partial = path.with_name(f".{path.name}.partial")
+    wb = Workbook(str(partial), WORKBOOK_OPTIONS)
+    styles = Styles(wb, info.currency)
+    write_cover(wb, styles, f"S&OP plan — cycle {info.cycle}", _facts(tables, info), contents)
+    for sheet in sheets:
+        write_table(wb, sheet, styles, info.currency, info.bands)
     try:
-        with open(partial, "wb") as out:  # opened first: a folder that cannot be written fails before any work
-            wb = Workbook(write_only=True)
-            write_cover(wb, f"S&OP plan — cycle {info.cycle}", _facts(tables, info), contents, info.currency)
-            for sheet in sheets:
-                write_table(wb, sheet, info.currency, info.bands)
-            wb.save(out)
+        wb.close()  # the file is written here, in one go
         os.replace(partial, path)
-    except OSError as exc:
+    except (OSError, FileCreateError) as exc:
         partial.unlink(missing_ok=True)
-        raise SopError(f"Cannot write the Excel workbook {path}: {exc.strerror or exc}.") from None
+        raise SopError(f"Cannot write the Excel workbook {path}: {getattr(exc, 'strerror', None) or exc}.") from None
     return path
 
 
