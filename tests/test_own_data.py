@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 import yaml
@@ -118,6 +119,12 @@ def test_a_project_with_only_sales_and_products_and_no_overrides_publishes_a_pac
     supply = pd.read_parquet(published / "supply_plan.parquet")
     assert supply["unmet"].sum() == 0  # nothing constrains an unconstrained plan
     assert pd.read_parquet(published / "budget_bridge.parquet").empty
+    book = openpyxl.load_workbook(pack / "sop_2026-11.xlsx")  # the Excel plan too: what is missing said in one line
+    assert book["Plan vs budget"]["A2"].value.startswith("No budget")
+    assert book["Plan financials"]["A2"].value.startswith("No price list")
+    assert book["Utilisation"]["A2"].value.startswith("Capacity is not modelled")
+    assert sum(r[0] for r in book["Demand"].iter_rows(min_row=2, min_col=9, values_only=True)) == pytest.approx(
+        consensus["consensus"].sum())
 
 
 def test_a_resource_that_cannot_hold_stock_is_planned_without_build_ahead(tmp_path: Path) -> None:

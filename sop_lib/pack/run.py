@@ -33,6 +33,7 @@ from sop_lib.data.snapshot import Snapshot
 from sop_lib.data.store import Store
 from sop_lib.pack import runs
 from sop_lib.pack.summary import gather_summary
+from sop_lib.pack.workbook import write_cycle_workbook
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 NOTEBOOKS: list[tuple[str, str]] = [
@@ -170,6 +171,7 @@ def render_pack(
                 "log_damaged": store.read_decision_log()[1]}  # damaged lines of the decision log, skipped
     summary = gather_summary(store, cycle.id, run_dir, snapshot, params)
     store.write_tables(target, {"decision_candidates": summary.candidates})
+    write_cycle_workbook(store, run_dir, summary, target)  # sop_<cycle>.xlsx, published with the pages
     for page, context in summary.pages(steps).items():
         (target / page).write_text(_env().get_template(f"{page}.j2").render(**page_ctx, current=page, **context),
                                    encoding="utf-8")

@@ -14,6 +14,10 @@ from sop_lib.core.cycle import cycle_rank
 from sop_lib.report.escape import plot_text
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+# The utilisation bands' colours, lightest to darkest (the heatmap shades within a band; the Excel workbook
+# fills each band with its first colour): ok up to capacity.warn_utilisation, tight up to max_utilisation, over.
+UTILISATION_COLOURS = {"ok": ("#eef4fa", "#9ecae1"), "tight": ("#fff1a8", "#fdd870"),
+                       "over capacity": ("#fc8d59", "#b30000")}
 
 
 def _grid(n: int, cols: int = 2) -> tuple[int, int]:
@@ -70,12 +74,12 @@ def capacity_heatmap(review: pd.DataFrame, title: str = "Capacity utilisation, %
     pivot = review.pivot_table(index="resource", columns="period", values="utilisation", aggfunc="first")
     months = [pd.Timestamp(c).strftime("%Y-%m") for c in pivot.columns]
     z = pivot.to_numpy() * 100
+    ok, tight, over = UTILISATION_COLOURS.values()
     text = [[("" if pd.isna(v) else f"{v:.0f}") for v in row] for row in z]
     fig = go.Figure(go.Heatmap(
         z=z, x=months, y=[plot_text(r) for r in pivot.index], text=text, texttemplate="%{text}", zmin=50, zmax=130, zmid=100,
         # blue up to 90 %, amber 90–100 % (tight), orange to dark red above 100 % (over capacity)
-        colorscale=[[0, "#eef4fa"], [0.5, "#9ecae1"], [0.5, "#fff1a8"], [0.625, "#fdd870"], [0.625, "#fc8d59"],
-                    [1, "#b30000"]],
+        colorscale=[[0, ok[0]], [0.5, ok[1]], [0.5, tight[0]], [0.625, tight[1]], [0.625, over[0]], [1, over[1]]],
         colorbar={"title": "% used"}, hovertemplate="%{y} %{x}: %{z:.0f} %<extra></extra>",
     ))
     fig.update_layout(title=title, height=140 + 45 * len(pivot),
