@@ -33,6 +33,7 @@ from sop_lib.data.params import CycleParams, load_params
 from sop_lib.data.snapshot import Snapshot
 from sop_lib.data.store import Store
 from sop_lib.pack import runs
+from sop_lib.pack.assets import copy_assets
 from sop_lib.pack.summary import gather_summary
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -142,12 +143,7 @@ def render_pack(
     from nbconvert import HTMLExporter
 
     target.mkdir(parents=True)
-    assets = target / "assets"
-    assets.mkdir()
-    import plotly
-
-    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", assets / "plotly.min.js")
-    shutil.copy(TEMPLATES / "pack" / "pack.css", assets / "pack.css")
+    copy_assets(target / "assets")  # the stylesheet, the print script, the partial plotly.js (1 MB, not 4.8)
     (target / "notebooks").mkdir()
     shutil.copy(snapshot.folder / "manifest.json", target / "snapshot-manifest.json")
 
@@ -280,8 +276,7 @@ def _run_locked(
     t0 = time.perf_counter()
     render_pack(run_store, cycle, run_dir, snapshot, params, steps, staging)
     timings["render"] = time.perf_counter() - t0
-    damaged = store.read_decision_log()[1]
-    if damaged:
+    if damaged := store.read_decision_log()[1]:
         echo(f"Warning: {len(damaged)} line(s) of {damaged[0]['file']} could not be read and were skipped (line "
              f"{', '.join(str(d['line']) for d in damaged)}); the decisions page lists them.")
 
