@@ -34,6 +34,7 @@ from sop_lib.data.snapshot import Snapshot
 from sop_lib.data.store import Store
 from sop_lib.pack import runs
 from sop_lib.pack.assets import copy_assets
+from sop_lib.pack.pdf import add_board_pdf
 from sop_lib.pack.summary import gather_summary
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -294,6 +295,7 @@ def _run_locked(
             f"the error at {run_dir / (first.name + '.ipynb')}."
         )
 
+    add_board_pdf(staging, cycle.id, params.company, echo)  # printed by Chromium if there is one; else said why not
     info = {"cycle": cycle.id, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     staged = store.stage_published(cycle, run_dir, info)
