@@ -101,3 +101,26 @@ def test_sop_pdf_without_a_pack_or_without_chromium_says_what_to_do(demo_root: P
     assert "No Chromium was found" in proc.stderr and "apt-get install -y chromium" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert (demo_root / "reports" / "2026-11" / "sop_2026-11.pdf").exists()  # the published one is untouched
+
+
+def test_print_script_scales_a_table_wider_than_the_sheet(chromium: str, tmp_path: Path) -> None:
+    """A table that cannot wrap down to the sheet's width (24 columns of numbers) is scaled to fit, not cut."""
+    from sop_lib.pack.assets import PACK_TEMPLATES
+    from sop_lib.pack.pdf import chromium as launch
+
+    row = "".join(f"<td>{1_000_000 + i:,}</td>" for i in range(24))
+    (tmp_path / "wide.html").write_text(f"<html><body><table class='plain'><tr>{row}</tr></table></body></html>")
+    with launch() as browser:
+        page = browser.new_page(viewport={"width": 1031, "height": 700})
+        page.goto((tmp_path / "wide.html").as_uri())
+        page.add_style_tag(path=str(PACK_TEMPLATES / "pack.css"))
+        page.add_script_tag(path=str(PACK_TEMPLATES / "print.js"))
+        page.emulate_media(media="print")
+        before = page.evaluate("() => document.querySelector('table').getBoundingClientRect().right")
+        page.evaluate("() => window.sopFitChartsForPrint()")
+        after = page.evaluate("() => document.querySelector('table').getBoundingClientRect().right")
+        page.evaluate("() => window.sopRestoreCharts()")
+        restored = page.evaluate("() => document.querySelector('table').getBoundingClientRect().right")
+        page.close()
+    assert before > 1031 >= after > 900
+    assert restored == before

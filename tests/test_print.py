@@ -124,3 +124,26 @@ def test_copy_assets_writes_the_shared_files(tmp_path: Path) -> None:
     assert names == ["notebook.css", "pack.css", "plotly.js-LICENSE.txt", "plotly.min.js", "print.js"]
     assert ".jp-OutputArea" in (tmp_path / "assets" / "notebook.css").read_text(encoding="utf-8")
     assert (tmp_path / "assets" / "plotly.min.js").read_bytes()[:200].count(b"partial bundle") == 1
+
+
+def test_run_without_chromium_publishes_without_the_pdf_and_says_why(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from sop_lib.pack.pdf import add_board_pdf
+
+    monkeypatch.setenv("SOP_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    said: list[str] = []
+    assert add_board_pdf(tmp_path, "2026-11", "Acme", said.append) is None
+    assert len(said) == 1 and said[0].startswith("Board PDF skipped: no Chromium was found")
+    assert "apt-get install -y chromium" in said[0] and "sop pdf --cycle 2026-11" in said[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_footer_sheets_number_the_whole_document_and_name_each_part() -> None:
+    from sop_lib.pack.pdf import _footer_document
+
+    doc = _footer_document(3, [("Executive summary", 1), ("Demand forecast", 3)], "A<b>&B", "2026-11", "abc123")
+    footers = re.findall(r'<div class="footer">(.*?)</div>', doc)
+    assert len(footers) == 3
+    assert "Executive summary</span><span>Page 2 of 3" in footers[1]
+    assert "Demand forecast</span><span>Page 3 of 3" in footers[2]
+    assert footers[0].startswith("<span>A&lt;b&gt;&amp;B · S&amp;OP pack, cycle 2026-11 · snapshot abc123")

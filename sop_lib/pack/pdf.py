@@ -105,7 +105,7 @@ def print_page(browser: Any, page_file: Path) -> bytes:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(page_file.as_uri(), wait_until="load")
+        page.goto(page_file.resolve().as_uri(), wait_until="load")
         try:  # every plot div has plotly's SVG: the chart was drawn
             page.wait_for_function("() => Array.from(document.querySelectorAll('.plotly-graph-div'))"
                                    ".every(d => d.querySelector('.main-svg'))", timeout=CHART_TIMEOUT_MS)

@@ -15,20 +15,36 @@
   }
 
   window.sopFitChartsForPrint = function () {
-    if (!window.Plotly || saved.length) return Promise.resolve(0);
-    saved = plots().map(function (div) {
+    if (saved.length) return Promise.resolve(saved.length);
+    saved = !window.Plotly ? [] : plots().map(function (div) {
       return { div: div, width: div.layout.width, height: div.layout.height };
     });
     return Promise.all(saved.map(function (s) {
       var height = (s.div._fullLayout && s.div._fullLayout.height) || s.height || PRINT_HEIGHT;
       return Plotly.relayout(s.div, { width: PRINT_WIDTH, height: Math.min(height, PRINT_HEIGHT) });
-    })).then(function () { return saved.length; });
+    })).then(function () { shrinkWideTables(); return saved.length; });
   };
 
+  // A table still wider than the sheet once its cells wrap (pack.css) is scaled down to fit rather than lose
+  // its last columns. Measured against the page's width: exact when printing with print media in force (as
+  // `sop pdf` does); from the browser's Print, the window's width stands in for the sheet's.
+  var shrunk = [];
+  function shrinkWideTables() {
+    var sheet = document.documentElement.clientWidth;
+    Array.prototype.forEach.call(document.querySelectorAll('table'), function (t) {
+      var box = t.getBoundingClientRect();
+      if (box.right > sheet && box.width > 0) {
+        t.style.zoom = String(Math.max(0.5, (sheet - box.left - 2) / box.width));
+        shrunk.push(t);
+      }
+    });
+  }
+
   window.sopRestoreCharts = function () {
-    if (!window.Plotly) return Promise.resolve();
     var restore = saved;
     saved = [];
+    shrunk.forEach(function (t) { t.style.zoom = ''; });
+    shrunk = [];
     return Promise.all(restore.map(function (s) {
       // a width or height the figure did not set goes back to null: plotly sizes it to the page again
       return Plotly.relayout(s.div, { width: s.width === undefined ? null : s.width,
