@@ -38,6 +38,7 @@ def test_published_pack_holds_the_board_pdf(chromium: str, demo_root: Path) -> N
     reader = PdfReader(pack / "sop_2026-11.pdf")
     n = len(reader.pages)
     assert n > len(BOARD_PAGES)  # every part printed, most on several pages
+    assert (pack / "sop_2026-11.pdf").stat().st_size < 25_000 * n  # drawings compressed after the footer merge
     texts = [page.extract_text() for page in reader.pages]
     fingerprint = _fingerprint(pack)
     assert len(fingerprint) == 12

@@ -174,6 +174,7 @@ def render_board_pdf(pack_dir: Path, out: Path, cycle: str, fingerprint: str, co
                           "written. This is a bug: please report it.")
     for page, footer in zip(writer.pages, footers.pages, strict=True):
         page.merge_page(footer)
+        page.compress_content_streams()  # merging leaves the page's drawing uncompressed: 3× the size
     writer.add_metadata({"/Title": f"S&OP pack {cycle} · {company}", "/Subject": f"snapshot {fingerprint}"})
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
