@@ -147,3 +147,22 @@ def test_footer_sheets_number_the_whole_document_and_name_each_part() -> None:
     assert "Executive summary</span><span>Page 2 of 3" in footers[1]
     assert "Demand forecast</span><span>Page 3 of 3" in footers[2]
     assert footers[0].startswith("<span>A&lt;b&gt;&amp;B · S&amp;OP pack, cycle 2026-11 · snapshot abc123")
+
+
+def test_figures_carry_only_the_template_styles_of_the_trace_types_they_draw() -> None:
+    import plotly.graph_objects as go
+
+    from sop_lib.report import PackRenderer, lean_figure
+
+    fig = go.Figure([go.Bar(x=[1, 2], y=[3, 4]), go.Scatter(x=[1, 2], y=[2, 1])],
+                    layout={"template": "plotly_white", "title": "t"})
+    full = fig.to_dict()
+    assert len(full["layout"]["template"]["data"]) > 20  # plotly's template styles every trace type
+    lean = lean_figure(full)
+    assert set(lean["layout"]["template"]["data"]) == {"bar", "scatter"}
+    assert lean["layout"]["template"]["layout"] == full["layout"]["template"]["layout"]  # colours, fonts, axes kept
+    assert lean["data"] == full["data"] and lean["layout"]["title"] == full["layout"]["title"]
+    assert len(full["layout"]["template"]["data"]) > 20  # the figure given is not changed
+    bundle = PackRenderer().to_mimebundle(full)
+    assert '"histogram2dcontour"' not in bundle["text/html"] and '"bar"' in bundle["text/html"]
+    assert set(bundle["application/vnd.plotly.v1+json"]["layout"]["template"]["data"]) == {"bar", "scatter"}
