@@ -4,16 +4,16 @@ the machine, no script error."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
+from sop_lib.pack.pdf import CHROMIUM_ARGS as ARGS
+from sop_lib.pack.pdf import find_chromium
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+CHROMIUM = find_chromium()  # the launch the board PDF uses (sop_lib/pack/pdf.py); other tests import both names
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +63,23 @@ def test_override_reason_with_a_script_shows_as_text(browser, demo_root: Path) -
     assert page.title() != "pwned"
     assert HOSTILE in page.inner_text("body")  # shown to the reader exactly as the planner typed it
     page.close()
+
+
+def test_the_partial_plotly_draws_every_trace_type_the_pack_uses(browser, demo_root: Path) -> None:
+    """The pack ships a partial plotly.js (scatter, bar, heatmap, waterfall): the waterfall of the consensus and the
+    capacity heatmap draw with it, and it registers exactly the trace types its banner names."""
+    from sop_lib.pack.assets import bundle_traces
+
+    pack = demo_root / "reports" / "2026-11"
+    assert (pack / "assets" / "plotly.min.js").stat().st_size < 1_500_000  # not the 4.8 MB full bundle
+    drawn = {}
+    for page_name, selector in [("01_demand_forecast.html", ".waterfalllayer .point path"),
+                                ("02_capacity_review.html", ".heatmaplayer image")]:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto((pack / page_name).as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=20_000)
+        drawn[selector] = page.locator(selector).count()
+        registered = set(page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)"))
+        page.close()
+    assert all(n > 0 for n in drawn.values()), drawn
+    assert registered == set(bundle_traces())

@@ -1,4 +1,4 @@
-"""The cycle's commands: validate, snapshot, run, forecast, status."""
+"""The cycle's commands: validate, snapshot, run, pdf, forecast, status."""
 
 from __future__ import annotations
 
@@ -89,6 +89,31 @@ def run(
 
     outcome = run_cycle(Store(root), cycle, inputs, force=force, fresh_snapshot=fresh_snapshot, echo=_echo)
     _echo(f"Published the pack of cycle {cycle}: {outcome.report_dir / 'index.html'}")
+
+
+@app.command()
+def pdf(
+    cycle: CycleOpt,
+    root: RootOpt = None,
+) -> None:
+    """Print the cycle's published pack into one PDF for the board (A4 landscape, with headless Chromium): the
+    executive summary, the four workbooks, the KPI scorecard and the decisions, page numbers, cycle and snapshot
+    in the footer. Writes reports/<cycle>/sop_<cycle>.pdf."""
+    from sop_lib.core.errors import CycleNotFound
+    from sop_lib.data.params import load_params
+    from sop_lib.data.store import Store
+    from sop_lib.pack.pdf import print_pack
+
+    store = Store(root)
+    pack = store.report_dir(cycle)
+    if not (pack / "index.html").exists():
+        raise CycleNotFound(f"Cycle {cycle} has no published pack ({pack / 'index.html'} is missing): run "
+                            f"`sop run --cycle {cycle}` first.")
+    params = load_params(store.params_dir, cycle)
+    with store.cycle_lock(cycle, command="sop pdf"):  # a run publishing the cycle meanwhile would replace the pack
+        made = print_pack(pack, cycle.id, params.company, echo=_echo)
+    _echo(f"Board PDF of cycle {cycle}: {made.path} ({made.pages} pages: "
+          + ", ".join(f"{title} p. {first}" for title, first in made.parts) + ")")
 
 
 @app.command()

@@ -140,3 +140,9 @@ class WorkbookFailed(SopError):
     """A notebook raised during the papermill run; its executed copy keeps the error."""
 
     exit_code = 4
+
+
+class PrintFailed(SopError):
+    """The board PDF could not be made: no Chromium to print with, or a page that did not draw."""
+
+    exit_code = 6

@@ -32,6 +32,8 @@ from sop_lib.data.params import CycleParams, load_params
 from sop_lib.data.snapshot import Snapshot
 from sop_lib.data.store import Store
 from sop_lib.pack import runs
+from sop_lib.pack.assets import copy_assets
+from sop_lib.pack.pdf import add_board_pdf
 from sop_lib.pack.summary import gather_summary
 from sop_lib.pack.workbook import write_cycle_workbook
 
@@ -142,12 +144,7 @@ def render_pack(
     from nbconvert import HTMLExporter
 
     target.mkdir(parents=True)
-    assets = target / "assets"
-    assets.mkdir()
-    import plotly
-
-    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", assets / "plotly.min.js")
-    shutil.copy(TEMPLATES / "pack" / "pack.css", assets / "pack.css")
+    copy_assets(target / "assets")  # the stylesheet, the print script, the partial plotly.js (1 MB, not 4.8)
     (target / "notebooks").mkdir()
     shutil.copy(snapshot.folder / "manifest.json", target / "snapshot-manifest.json")
 
@@ -272,8 +269,7 @@ def _run_locked(
     t0 = time.perf_counter()
     render_pack(run_store, cycle, run_dir, snapshot, params, steps, staging)
     timings["render"] = time.perf_counter() - t0
-    damaged = store.read_decision_log()[1]
-    if damaged:
+    if damaged := store.read_decision_log()[1]:
         echo(f"Warning: {len(damaged)} line(s) of {damaged[0]['file']} could not be read and were skipped (line "
              f"{', '.join(str(d['line']) for d in damaged)}); the decisions page lists them.")
 
@@ -291,6 +287,7 @@ def _run_locked(
             f"the error at {run_dir / (first.name + '.ipynb')}."
         )
 
+    add_board_pdf(staging, cycle.id, params.company, echo)  # printed by Chromium if there is one; else said why not
     info = {"cycle": cycle.id, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     staged = store.stage_published(cycle, run_dir, info)

@@ -29,7 +29,10 @@ PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 def _fig_html(fig: Any) -> str:
-    return str(fig.to_html(include_plotlyjs=False, full_html=False, config={"displaylogo": False}))
+    from plotly.io import to_html
+
+    return str(to_html(report.lean_figure(fig.to_dict()), include_plotlyjs=False, full_html=False, validate=False,
+                       config={"displaylogo": False}))
 
 
 def _published_or_none(store: Store, cycle: str, name: str) -> pd.DataFrame | None:
