@@ -199,6 +199,8 @@ class KpiParams(_Strict):
 
 class RunParams(_Strict):
     notebook_timeout_s: int = Field(default=1800, ge=10, description="a cell running longer than this fails the run")
+    board_pdf: bool = Field(default=True, description="print the board PDF into the pack when Chromium is installed "
+                            "(≈ 15 s a cycle); `sop pdf` prints it on demand either way")
 
 
 class CycleParams(_Strict):

@@ -287,7 +287,8 @@ def _run_locked(
             f"the error at {run_dir / (first.name + '.ipynb')}."
         )
 
-    add_board_pdf(staging, cycle.id, params.company, echo)  # printed by Chromium if there is one; else said why not
+    if params.run.board_pdf:  # printed by Chromium if there is one; else said why not
+        add_board_pdf(staging, cycle.id, params.company, echo)
     info = {"cycle": cycle.id, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     staged = store.stage_published(cycle, run_dir, info)
