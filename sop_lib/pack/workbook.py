@@ -106,7 +106,13 @@ def decision_table(candidates: pd.DataFrame, known: set[str], log: pd.DataFrame,
     items = log.assign(_s=log["status"].map({"open": 0, "decided": 1}).fillna(2),
                        _p=log["priority"].map({p: i for i, p in enumerate(PRIORITIES)}))
     items = items.sort_values(["_s", "_p", "due", "id"], na_position="last").drop(columns=["_s", "_p"])
-    return pd.concat([fresh, items], ignore_index=True) if len(fresh) else items.reset_index(drop=True)
+    if not len(items):  # concatenating an empty log would warn (pandas' dtype rule for empty frames is changing)
+        return fresh.reset_index(drop=True)
+    if not len(fresh):
+        return items.reset_index(drop=True)
+    # columns one side lacks are all-NA there: drop them from that side so the result's dtypes are the other's
+    return pd.concat([fresh.dropna(axis=1, how="all"), items.dropna(axis=1, how="all")], ignore_index=True
+                     ).reindex(columns=list(dict.fromkeys([*fresh.columns, *items.columns])))
 
 
 def _read(store: Store, cycle: str, run_dir: Path, name: str) -> pd.DataFrame | None:
