@@ -172,7 +172,9 @@ def gather_summary(store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, 
                                   title="Total demand: actuals and consensus forecast (units)")
         charts.append(_fig_html(fig))
     if results["capacity_review"] is not None and len(results["capacity_review"]):
-        charts.append(_fig_html(report.capacity_heatmap(results["capacity_review"])))
+        cap = params.capacity
+        charts.append(_fig_html(report.capacity_heatmap(results["capacity_review"], warn=cap.warn_utilisation,
+                                                        over=cap.max_utilisation)))
 
     fin = params.finance
     candidates = raise_candidates(cycle, results["capacity_review"], results["budget_gap"], results["plan_vs_actual"],

@@ -69,17 +69,21 @@ def demand_chart(
     return fig
 
 
-def capacity_heatmap(review: pd.DataFrame, title: str = "Capacity utilisation, % of available hours") -> go.Figure:
-    """Utilisation per resource (rows) and month (columns); red above 100 %."""
+def capacity_heatmap(review: pd.DataFrame, title: str = "Capacity utilisation, % of available hours",
+                     warn: float = 0.9, over: float = 1.0) -> go.Figure:
+    """Utilisation per resource (rows) and month (columns): blue below ``warn``, amber from ``warn`` (tight),
+    orange to dark red above ``over`` (over capacity) — the bands of ``capacity.warn_utilisation`` and
+    ``max_utilisation``, as the capacity table's status and the Excel workbook use them."""
     pivot = review.pivot_table(index="resource", columns="period", values="utilisation", aggfunc="first")
     months = [pd.Timestamp(c).strftime("%Y-%m") for c in pivot.columns]
     z = pivot.to_numpy() * 100
-    ok, tight, over = UTILISATION_COLOURS.values()
+    ok, tight, hot = UTILISATION_COLOURS.values()
     text = [[("" if pd.isna(v) else f"{v:.0f}") for v in row] for row in z]
+    zmin, zmax = min(50.0, 100 * warn - 10), max(130.0, 100 * over + 30)
+    w, o = ((100 * x - zmin) / (zmax - zmin) for x in (warn, over))
     fig = go.Figure(go.Heatmap(
-        z=z, x=months, y=[plot_text(r) for r in pivot.index], text=text, texttemplate="%{text}", zmin=50, zmax=130, zmid=100,
-        # blue up to 90 %, amber 90–100 % (tight), orange to dark red above 100 % (over capacity)
-        colorscale=[[0, ok[0]], [0.5, ok[1]], [0.5, tight[0]], [0.625, tight[1]], [0.625, over[0]], [1, over[1]]],
+        z=z, x=months, y=[plot_text(r) for r in pivot.index], text=text, texttemplate="%{text}", zmin=zmin, zmax=zmax,
+        colorscale=[[0, ok[0]], [w, ok[1]], [w, tight[0]], [o, tight[1]], [o, hot[0]], [1, hot[1]]],
         colorbar={"title": "% used"}, hovertemplate="%{y} %{x}: %{z:.0f} %<extra></extra>",
     ))
     fig.update_layout(title=title, height=140 + 45 * len(pivot),
