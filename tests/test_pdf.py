@@ -58,6 +58,10 @@ def test_published_pack_holds_the_board_pdf(chromium: str, demo_root: Path) -> N
         assert f"· {title}" in texts[first - 1]  # the footer names the part
     assert "Data quality" not in [t for t, _ in outline]
     assert not list(pack.glob(".*.partial"))
+    # the index page links it (its placeholder replaced once the PDF existed), with its page count
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert '<a href="sop_2026-11.pdf">The board PDF</a>' in index and f"{n} pages" in index
+    assert "<!--board-pdf-->" not in index
 
 
 def test_charts_are_printed_as_drawings(chromium: str, demo_root: Path) -> None:

@@ -102,7 +102,7 @@ def pdf(
     from sop_lib.core.errors import CycleNotFound
     from sop_lib.data.params import load_params
     from sop_lib.data.store import Store
-    from sop_lib.pack.pdf import print_pack
+    from sop_lib.pack.pdf import link_from_index, print_pack
 
     store = Store(root)
     pack = store.report_dir(cycle)
@@ -112,6 +112,7 @@ def pdf(
     params = load_params(store.params_dir, cycle)
     with store.cycle_lock(cycle, command="sop pdf"):  # a run publishing the cycle meanwhile would replace the pack
         made = print_pack(pack, cycle.id, params.company, echo=_echo)
+        link_from_index(pack, made)
     _echo(f"Board PDF of cycle {cycle}: {made.path} ({made.pages} pages: "
           + ", ".join(f"{title} p. {first}" for title, first in made.parts) + ")")
 

@@ -217,4 +217,21 @@ def add_board_pdf(pack_dir: Path, cycle: str, company: str, echo: Callable[[str]
         echo(f"Board PDF skipped: {exc}")
         return None
     echo(f"Board PDF: {made.path.name}, {made.pages} pages")
+    link_from_index(pack_dir, made)
     return made
+
+
+PDF_MARK = "<!--board-pdf-->"
+
+
+def link_from_index(pack_dir: Path, made: BoardPdf) -> None:
+    """The index page's placeholder becomes a link to the PDF just printed (the page was rendered before it
+    existed; a pack without a PDF keeps only the invisible placeholder, never a dead link)."""
+    index = pack_dir / "index.html"
+    if not index.exists():
+        return
+    text = index.read_text(encoding="utf-8")
+    link = (f'<p class="download"><a href="{made.path.name}">The board PDF</a> <span class="muted">'
+            f"({made.path.name}: {made.pages} pages, A4 landscape — the summary, the four workbooks, the scorecard "
+            "and the decisions)</span></p>")
+    index.write_text(text.replace(PDF_MARK, link, 1), encoding="utf-8")

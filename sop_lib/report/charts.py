@@ -242,17 +242,20 @@ def kpi_trend_chart(trend: pd.DataFrame) -> go.Figure:
 
 
 def archive_trend_chart(cycles: pd.DataFrame, kpis: dict[str, str]) -> go.Figure:
-    """The archive's headline KPIs across published cycles: one line per column of ``kpis`` (column → label),
-    every value in %; ``cycles`` has ``cycle`` (oldest first, months and quarters in one axis) and those columns.
-    A cycle without a value leaves a gap."""
-    fig = go.Figure()
-    for col, label in kpis.items():
+    """The archive's headline KPIs across published cycles: one small panel per column of ``kpis`` (column →
+    label), each on its own scale (a peak utilisation of 240 % would flatten a bias of 2 %), every value in %;
+    ``cycles`` has ``cycle`` (oldest first, months and quarters in one axis) and those columns. A cycle without
+    a value leaves a gap."""
+    rows, cols = _grid(len(kpis), cols=3) if kpis else (1, 1)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(v) for v in kpis.values()],
+                        vertical_spacing=0.3 if rows > 1 else 0.1)
+    for i, (col, label) in enumerate(kpis.items()):
         values = [None if pd.isna(v) else float(v) for v in cycles[col]]  # a list: readable in the page's source
         fig.add_trace(go.Scatter(x=cycles["cycle"].tolist(), y=values, mode="lines+markers", name=plot_text(label),
-                                 connectgaps=False, hovertemplate="%{x}: %{y:.1f} %<extra>" + plot_text(label)
-                                 + "</extra>"))
-    fig.update_xaxes(type="category", title="cycle")
-    fig.update_yaxes(title="%", zeroline=True)
-    fig.update_layout(title="Headline KPIs across cycles (%)", height=420, template="plotly_white",
-                      margin={"t": 60, "l": 50, "r": 20, "b": 40}, legend={"orientation": "h", "y": -0.2})
+                                 connectgaps=False, showlegend=False, line={"color": PALETTE[0]},
+                                 hovertemplate="%{x}: %{y:.1f} %<extra>" + plot_text(label) + "</extra>"),
+                      row=i // cols + 1, col=i % cols + 1)
+    fig.update_xaxes(type="category")
+    fig.update_layout(title="Headline KPIs across cycles (%; each on its own scale)", height=230 * rows + 90,
+                      template="plotly_white", margin={"t": 90, "l": 40, "r": 20, "b": 30})
     return fig
