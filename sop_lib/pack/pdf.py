@@ -204,9 +204,13 @@ def print_pack(pack_dir: Path, cycle: str, company: str, echo: Callable[[str], N
     return render_board_pdf(pack_dir, pack_dir / pdf_name(cycle), cycle, fingerprint, company, echo)
 
 
-def add_board_pdf(pack_dir: Path, cycle: str, company: str, echo: Callable[[str], None] = print) -> BoardPdf | None:
+def add_board_pdf(pack_dir: Path, cycle: str, company: str, echo: Callable[[str], None] = print,
+                  enabled: bool = True) -> BoardPdf | None:
     """For ``sop run``: the board PDF into the pack about to be published, or one line saying why there is none
-    (no Chromium, a page that did not draw). The HTML pack is published either way."""
+    (``run.board_pdf`` off, no Chromium, a page that did not draw). The HTML pack is published either way."""
+    if not enabled:
+        echo(f"Board PDF not printed (run.board_pdf: false): `sop pdf --cycle {cycle}` prints it.")
+        return None
     missing = chromium_missing()
     if missing:
         echo(f"Board PDF skipped: {missing} `sop pdf --cycle {cycle}` prints it once Chromium is there.")

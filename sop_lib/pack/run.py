@@ -287,8 +287,7 @@ def _run_locked(
             f"the error at {run_dir / (first.name + '.ipynb')}."
         )
 
-    if params.run.board_pdf:  # printed by Chromium if there is one; else said why not
-        add_board_pdf(staging, cycle.id, params.company, echo)
+    add_board_pdf(staging, cycle.id, params.company, echo, params.run.board_pdf)  # or says why there is none
     info = {"cycle": cycle.id, "run_id": run_dir.name, "fingerprint": snapshot.fingerprint,
             "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     staged = store.stage_published(cycle, run_dir, info)
