@@ -28,6 +28,21 @@ def make_root(base: Path, with_notebooks: bool = False) -> Path:
     return base
 
 
+def set_params(root: Path, **sections: dict) -> None:
+    """Merge ``sections`` (e.g. ``run={"board_pdf": False}``) into the project's params/defaults.yaml. Tests whose
+    subject is not the board PDF turn it off (≈ 15 s a published cycle); the PDF's own tests use ``demo_root``."""
+    import yaml
+
+    path = root / "params" / "defaults.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for section, values in sections.items():
+        data.setdefault(section, {}).update(values)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+NO_PDF = {"board_pdf": False}
+
+
 def sop(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "SOP_HOME"}
     proc = subprocess.run([*SOP, *args], capture_output=True, text=True, cwd=cwd or PROJECT, env=env, timeout=1800)

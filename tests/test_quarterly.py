@@ -14,7 +14,7 @@ import pytest
 
 from sop_lib.core.cycle import Cycle, cycle_rank, latest_cycle, sort_cycles
 from sop_lib.core.errors import ParamsError
-from tests.conftest import make_root, sop
+from tests.conftest import NO_PDF, make_root, set_params, sop
 
 TS = pd.Timestamp
 
@@ -278,6 +278,7 @@ def test_a_quarterly_demo_cycle_publishes_after_monthly_ones(demo_root: Path, tm
     in the archive between the two months."""
     root = tmp_path / "project"
     shutil.copytree(demo_root, root, ignore=shutil.ignore_patterns("runs", "_failed", ".locks"))
+    set_params(root, run=NO_PDF)
     sop("demo", "--root", str(root), "--skus", "8", "--cycles", "2026-Q4", check=True)
     assert "cadence: quarterly" in (root / "params" / "2026-Q4.yaml").read_text(encoding="utf-8")
     pack = root / "reports" / "2026-Q4"

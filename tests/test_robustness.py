@@ -28,7 +28,7 @@ import yaml
 from sop_lib.core.cycle import parse_cycle
 from sop_lib.core.exports import neutralise_formulas
 from sop_lib.data.store import Store
-from tests.conftest import PROJECT, SOP, make_root, sop
+from tests.conftest import NO_PDF, PROJECT, SOP, make_root, set_params, sop
 
 CYCLE = "2026-11"
 
@@ -369,6 +369,7 @@ def test_pool_workers_end_with_the_process_that_made_the_pool(tmp_path: Path) ->
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An 8-SKU demo project with cycle 2026-11 published; forecast on two worker processes."""
     root = make_root(tmp_path_factory.mktemp("robust") / "project")
+    set_params(root, run=NO_PDF)
     params = root / "params" / f"{CYCLE}.yaml"
     data = yaml.safe_load(params.read_text(encoding="utf-8")) or {}
     data.setdefault("forecast", {})["workers"] = 2
@@ -537,6 +538,7 @@ def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data["company"] = COMPANY
     data["finance"]["currency"] = CURRENCY
     defaults.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    set_params(root, run=NO_PDF)
     sop("demo", "--root", str(root), "--skus", "8", "--cycles", CYCLE, "--inputs-only", check=True)
     _rename(root / "inputs", "family", "Juice", FAMILY)
     _rename(root / "inputs", "sku", "JUI-102", SKU)
