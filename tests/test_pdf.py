@@ -45,6 +45,10 @@ def test_published_pack_holds_the_board_pdf(chromium: str, demo_root: Path) -> N
     for i, text in enumerate(texts, start=1):  # the footer of every page: cycle, snapshot, page n of N
         assert f"Page {i} of {n}" in text
         assert "cycle 2026-11" in text and f"snapshot {fingerprint}" in text
+        # and something above it: a chart whose old CSS height outlived its print size once left blank sheets
+        body = [line for line in text.splitlines() if line.strip() and f"snapshot {fingerprint}" not in line
+                and f"Page {i} of {n}" not in line]
+        assert body, f"page {i} is blank but for its footer"
     assert "S&OP pack — cycle 2026-11" in texts[0]  # page 1 is the executive summary
     whole = "\n".join(texts)
     # the navigation bar is not printed (its links' text is found nowhere else)

@@ -17,11 +17,17 @@
   window.sopFitChartsForPrint = function () {
     if (saved.length) return Promise.resolve(saved.length);
     saved = !window.Plotly ? [] : plots().map(function (div) {
-      return { div: div, width: div.layout.width, height: div.layout.height };
+      return { div: div, width: div.layout.width, height: div.layout.height, style: div.style.height,
+               outer: div.parentElement.style.height };
     });
     return Promise.all(saved.map(function (s) {
-      var height = (s.div._fullLayout && s.div._fullLayout.height) || s.height || PRINT_HEIGHT;
-      return Plotly.relayout(s.div, { width: PRINT_WIDTH, height: Math.min(height, PRINT_HEIGHT) });
+      var height = Math.min((s.div._fullLayout && s.div._fullLayout.height) || s.height || PRINT_HEIGHT,
+                            PRINT_HEIGHT);
+      // the CSS heights around the chart (plotly's html writes the figure's height, e.g. 1050px, on the div
+      // and its wrapper) would otherwise keep their room: a chart shrunk to a sheet left a blank page after it
+      s.div.style.height = height + 'px';
+      s.div.parentElement.style.height = 'auto';
+      return Plotly.relayout(s.div, { width: PRINT_WIDTH, height: height });
     })).then(function () { shrinkWideTables(); return saved.length; });
   };
 
@@ -46,6 +52,8 @@
     shrunk.forEach(function (t) { t.style.zoom = ''; });
     shrunk = [];
     return Promise.all(restore.map(function (s) {
+      s.div.style.height = s.style;
+      s.div.parentElement.style.height = s.outer;
       // a width or height the figure did not set goes back to null: plotly sizes it to the page again
       return Plotly.relayout(s.div, { width: s.width === undefined ? null : s.width,
                                       height: s.height === undefined ? null : s.height });
