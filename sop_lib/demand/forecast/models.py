@@ -68,7 +68,8 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
 
 STATS_MODELS = ("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima", "auto_arima", "croston", "sba", "tsb", "historic_average")
 ARIMA_MIN_TRAIN = 2 * SEASON + 2  # seasonal and ordinary differencing need two years and a bit
-NO_FORWARD = {"croston", "sba", "tsb"}  # statsforecast cannot reuse a fit across backtest windows for these
+NO_FORWARD = {"croston", "sba", "tsb"}
+COSTLY_INTERVALS = {"ces"}  # own intervals by simulation: skipped where the conformal ones replace them (tournament.py)  # statsforecast cannot reuse a fit across backtest windows for these
 MODEL_LABELS = {
     "seasonal_naive": "seasonal naive", "theta": "Theta (auto)", "dyn_theta": "dynamic optimised Theta",
     "ets": "ETS (auto)", "ces": "complex exponential smoothing (auto)",
