@@ -15,6 +15,7 @@ import pytest
 from sop_lib.core.errors import SopError
 from sop_lib.core.labels import ALL_FAMILIES
 from sop_lib.finance.bridge import empty_bridge
+from sop_lib.pack.sheets import NOT_RUN
 from sop_lib.pack.workbook import WorkbookInfo, decision_table, write_plan_workbook
 from sop_lib.report.charts import UTILISATION_COLOURS
 
@@ -194,6 +195,21 @@ def test_a_company_without_prices_budget_or_capacity_still_gets_every_sheet(tmp_
     assert _table(book["Demand"])["consensus"].sum() == 407
     facts = {r[0]: r[1] for r in book["Cover"].iter_rows(values_only=True) if r[0]}
     assert "Plan revenue over the horizon" not in facts and "units" in facts["Money in"]
+
+
+@pytest.mark.parametrize(("has_data", "expected"), [(True, NOT_RUN), (False, "No ")])
+def test_financials_and_budget_sheets_say_whether_the_data_or_the_step_is_missing(has_data: bool,
+                                                                                  expected: str) -> None:
+    from sop_lib.pack.sheets import budget_sheet, financials_sheet
+
+    tables = tiny_tables() | {"plan_financials": None, "budget_gap": None}
+    info = WorkbookInfo(cycle="2026-11", company="", currency="EUR", fingerprint="ab" * 32, captured_at="",
+                        priced=has_data, budgeted=has_data)
+    for sheet, lacking in ((financials_sheet, "No price list in the data: the plan is in units only (see Demand)."),
+                           (budget_sheet, "No budget in the data: nothing to compare the plan with.")):
+        spec = sheet(tables, info)
+        assert spec.frame is None and spec.empty == (NOT_RUN if has_data else lacking)
+        assert spec.empty.startswith(expected)
 
 
 def test_a_plan_without_unit_costs_has_no_margin_columns(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ percentage cell (8 % is stored as 0.08) becomes ``8``. Then the same validation 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from sop_lib.core.errors import ParamsError
+from sop_lib.core.files import replacing
 from sop_lib.data.overrides import FIRST_ROW, OVERRIDE_COLUMNS, validate_overrides
 
 SHEET = "Overrides"  # the input sheet of an overrides workbook
@@ -186,9 +186,5 @@ def replace_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` then move the temporary file onto ``path`` in one step (a reader never sees half a
     file); the temporary file is removed if writing fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with replacing(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sop_lib.core.labels import total_label
+from sop_lib.demand.forecast.reconcile import LEVELS, aggregate_levels
 
 ADJUSTMENT_COLUMNS = [
     "override_id", "owner", "level", "target", "sku", "region", "family", "period", "delta", "clipped_units",
@@ -186,16 +187,61 @@ def consensus_plan(consensus: pd.DataFrame, forecast: pd.DataFrame, naive: pd.Da
     """
     keys = ["sku", "region", "period"]
     bounds = [c for c in forecast.columns if c.startswith(("forecast-lo-", "forecast-hi-"))]
-    out = consensus.merge(forecast[keys + bounds], on=keys, how="left")
-    stat = out["statistical"].to_numpy(dtype=float)
-    ratio = np.divide(out["consensus"].to_numpy(dtype=float), stat, out=np.ones_like(stat), where=stat > 0)
-    for col in bounds:
-        scaled = np.where(stat > 0, out[col] * ratio, out[col] + out["adjustment"])
-        out[col.replace("forecast-", "consensus-", 1)] = np.clip(scaled, 0.0, None)
-    out = out.drop(columns=bounds)
+    out = _move_bounds(consensus.merge(forecast[keys + bounds], on=keys, how="left"), bounds)
+    out = out.rename(columns={c: c.replace("forecast-", "consensus-", 1) for c in bounds})
     if naive is not None:
         out = out.merge(naive[keys + ["naive"]], on=keys, how="left")
         out.insert(out.columns.get_loc("statistical"), "naive", out.pop("naive"))
+    return out
+
+
+def _move_bounds(frame: pd.DataFrame, bounds: list[str]) -> pd.DataFrame:
+    """``frame`` (``statistical``, ``adjustment``, ``consensus`` and the statistical ``bounds``) with each bound
+    moved with its point forecast: scaled by consensus / statistical, or shifted by the adjustment where the
+    statistical forecast is zero; never below zero. The one rule for a series (:func:`consensus_plan`) and for a
+    level of the hierarchy (:func:`level_plan`)."""
+    stat = frame["statistical"].to_numpy(dtype=float)
+    ratio = np.divide(frame["consensus"].to_numpy(dtype=float), stat, out=np.ones_like(stat), where=stat > 0)
+    moved = {col: np.clip(np.where(stat > 0, frame[col] * ratio, frame[col] + frame["adjustment"]), 0.0, None)
+             for col in bounds}
+    return frame.assign(**moved)
+
+
+def level_plan(levels: pd.DataFrame, level: str, consensus: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One level of the hierarchy (``"total"``, ``"family"``, ``"region"``, ``"sku"`` …) with **that level's own**
+    interval, from its own backtest (the ``forecast_levels`` result,
+    :func:`sop_lib.demand.forecast.reconcile.level_intervals`), not the sum of its series' bounds (far too wide).
+
+    Parameters
+    ----------
+    levels
+        ``level``, ``key``, ``period``, ``forecast``, ``forecast-lo-<L>`` / ``forecast-hi-<L>``.
+    level
+        The level to take (a key of ``LEVELS``).
+    consensus
+        ``apply_overrides``' (or :func:`consensus_plan`'s) frame: ``sku``, ``region``, ``family``, ``period``,
+        ``statistical``, ``adjustment``, ``consensus``. When given, the point forecast is the consensus summed to
+        the level and the level's own bounds move with it exactly as :func:`consensus_plan` moves a series' bounds:
+        scaled by the level's consensus / statistical (shifted by its adjustment where the statistical is zero).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``key`` (``"total"`` for the total), the level's key column when it has one (e.g. ``family``), ``period``,
+        ``forecast`` (statistical, or consensus if given), ``forecast-lo-<L>`` / ``forecast-hi-<L>``.
+    """
+    cols = LEVELS[level]
+    own = levels[levels["level"] == level]
+    bounds = [c for c in own.columns if c.startswith(("forecast-lo-", "forecast-hi-"))]
+    out = own[["key", "period", "forecast", *bounds]].reset_index(drop=True)
+    if consensus is not None:
+        summed = aggregate_levels(consensus, ["statistical", "adjustment", "consensus"], ["period"])
+        summed = summed[summed["level"] == level].drop(columns="level")
+        merged = summed.merge(out[["key", "period", *bounds]], on=["key", "period"], how="left")
+        out = _move_bounds(merged, bounds).rename(columns={"consensus": "forecast"})
+        out = out[["key", "period", "forecast", *bounds]]
+    if len(cols) == 1:
+        out.insert(1, cols[0], out["key"])
     return out
 
 

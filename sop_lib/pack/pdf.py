@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sop_lib.core.errors import PrintFailed
+from sop_lib.core.files import replacing
 
 # the arguments that make Chromium run headless on a server without a sandbox, a GPU or any network chatter
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -177,13 +178,8 @@ def render_board_pdf(pack_dir: Path, out: Path, cycle: str, fingerprint: str, co
         page.compress_content_streams()  # merging leaves the page's drawing uncompressed: 3× the size
     writer.add_metadata({"/Title": f"S&OP pack {cycle} · {company}", "/Subject": f"snapshot {fingerprint}"})
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    try:
-        with partial.open("wb") as fh:
-            writer.write(fh)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
+    with replacing(out, suffix=".partial") as partial, partial.open("wb") as fh:
+        writer.write(fh)
     return BoardPdf(out, total, parts)
 
 

@@ -204,14 +204,23 @@ def utilisation_sheet(t: dict[str, pd.DataFrame | None], info: WorkbookInfo) -> 
                      freeze_columns=1, utilisation=tuple(months))
 
 
+def _shown(name: str, holds: str, table: pd.DataFrame | None, has_data: bool, lacking: str) -> pd.DataFrame | SheetSpec:
+    """The table a sheet shows or, when there is none, the sheet saying why in one line: ``lacking`` when the
+    company has not the data it needs (``has_data`` false: no price list, no budget), else ``NOT_RUN`` when the
+    step that makes ``table`` did not run."""
+    if not has_data:
+        return SheetSpec(name, holds, None, empty=lacking)
+    if table is None:
+        return SheetSpec(name, holds, None, empty=NOT_RUN)
+    return table
+
+
 def financials_sheet(t: dict[str, pd.DataFrame | None], info: WorkbookInfo) -> SheetSpec:
     holds = "The consensus plan in money per SKU and month: units × price = revenue, − cost of goods = gross margin."
-    plan = t["plan_financials"]
-    if not info.priced:
-        return SheetSpec("Plan financials", holds, None, empty="No price list in the data: the plan is in units "
-                         "only (see Demand).")
-    if plan is None:
-        return SheetSpec("Plan financials", holds, None, empty=NOT_RUN)
+    plan = _shown("Plan financials", holds, t["plan_financials"], info.priced,
+                  "No price list in the data: the plan is in units only (see Demand).")
+    if isinstance(plan, SheetSpec):
+        return plan
     frame = _label({"family": "family", "sku": "SKU", "period": "month", "units": "units",
                     "unit_price": "unit price", "unit_cost": "unit cost", "revenue": "revenue", "cogs": "cost of goods",
                     "gross_margin": "gross margin"}, info.unvalued(plan))
@@ -223,12 +232,10 @@ def financials_sheet(t: dict[str, pd.DataFrame | None], info: WorkbookInfo) -> S
 def budget_sheet(t: dict[str, pd.DataFrame | None], info: WorkbookInfo) -> SheetSpec:
     holds = ("The plan against the budget per family and month: units, revenue and gross margin, gap = plan − "
              "budget, flagged beyond the threshold in params (finance.budget_gap_threshold_pct).")
-    gap = t["budget_gap"]
-    if not info.budgeted:
-        return SheetSpec("Plan vs budget", holds, None, empty="No budget in the data: nothing to compare the plan "
-                         "with.")
-    if gap is None:
-        return SheetSpec("Plan vs budget", holds, None, empty=NOT_RUN)
+    gap = _shown("Plan vs budget", holds, t["budget_gap"], info.budgeted,
+                 "No budget in the data: nothing to compare the plan with.")
+    if isinstance(gap, SheetSpec):
+        return gap
     frame = _label({"family": "family", "period": "month", "plan_units": "plan units", "budget_units": "budget units",
                     "gap_units": "gap units", "plan_revenue": "plan revenue", "budget_revenue": "budget revenue",
                     "gap_revenue": "gap revenue", "gap_pct": "gap %", "plan_margin": "plan margin",

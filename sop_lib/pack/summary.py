@@ -19,11 +19,11 @@ from sop_lib.core.labels import ALL_FAMILIES
 from sop_lib.data.params import CycleParams
 from sop_lib.data.snapshot import Snapshot
 from sop_lib.data.store import Store
-from sop_lib.demand.consensus import as_forecast
+from sop_lib.demand.consensus import as_forecast, level_plan
 from sop_lib.review.decisions import covered_keys, open_items, raise_candidates, replay
 from sop_lib.review.kpi import KPIS, follow_through, kpi_trend
 
-RESULTS = ("forecast", "consensus", "capacity_review", "budget_gap", "plan_vs_actual", "scenario_comparison",
+RESULTS = ("forecast", "consensus", "forecast_levels", "capacity_review", "budget_gap", "plan_vs_actual", "scenario_comparison",
            "kpi_scorecard", "demand_at_risk", "budget_bridge")
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -156,6 +156,27 @@ class Summary:
                 "decisions.html": self.decisions(), "scorecard.html": self.scorecard()}
 
 
+def total_demand_chart(sales: pd.DataFrame, plan: pd.DataFrame | None, plan_fc: pd.DataFrame,
+                       levels: pd.DataFrame | None, level: int) -> Any:
+    """The executive summary's total-demand chart: actuals and the plan of record in total, with a band that is
+    **the total's own** ``level`` % interval, from the total's own backtest (``forecast_levels``), moved with the
+    consensus adjustments as :func:`sop_lib.demand.consensus.consensus_plan` moves each series' bounds (scaled by
+    the total's consensus / statistical). Summing every series' bounds instead gives a band several times too wide;
+    that is the fallback when the run has no ``forecast_levels`` (older cycles), and the title then says so.
+
+    ``plan``: the consensus result or ``None`` (no consensus step: the statistical forecast); ``plan_fc``: the plan
+    under forecast column names (``as_forecast``), used for the fallback."""
+    title = "Total demand: actuals and consensus forecast (units)"
+    bounds = {f"forecast-lo-{level}", f"forecast-hi-{level}"}
+    if levels is not None and bounds <= set(levels.columns) and (levels["level"] == "total").any():
+        total = level_plan(levels, "total", plan)
+    else:
+        total = plan_fc
+        title += "; band: summed series bounds, wider than the total's own"
+    return report.demand_chart(sales.assign(scope=ALL_FAMILIES), total.assign(scope=ALL_FAMILIES), by="scope",
+                               level=level, title=title)
+
+
 def gather_summary(store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, params: CycleParams) -> Summary:
     """Read what the pack's own pages need: this run's results (a step that did not run gives ``None``), the
     earlier published cycles' plans and scorecards, and the decision log; raise this cycle's candidates."""
@@ -167,9 +188,7 @@ def gather_summary(store: Store, cycle: str, run_dir: Path, snapshot: Snapshot, 
                                          results["budget_gap"], results["plan_vs_actual"])
     charts = []
     if plan_fc is not None:
-        fig = report.demand_chart(sales.assign(scope=ALL_FAMILIES), plan_fc.assign(scope=ALL_FAMILIES),
-                                  by="scope", level=params.forecast.interval_level,
-                                  title="Total demand: actuals and consensus forecast (units)")
+        fig = total_demand_chart(sales, plan, plan_fc, results["forecast_levels"], params.forecast.interval_level)
         charts.append(_fig_html(fig))
     if results["capacity_review"] is not None and len(results["capacity_review"]):
         cap = params.capacity

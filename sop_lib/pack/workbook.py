@@ -12,7 +12,6 @@ as computed, unrounded; the number formats round them for display, so totals in 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.workbook import Workbook
 
 from sop_lib.core.errors import CycleNotFound, SopError
+from sop_lib.core.files import replacing
 from sop_lib.data.store import Store
 from sop_lib.pack.sheets import SHEETS, TABLES, WorkbookInfo
 from sop_lib.pack.summary import Summary
@@ -83,17 +83,15 @@ def write_plan_workbook(path: Path, tables: dict[str, pd.DataFrame | None], info
     sheets = build_sheets(tables, info)
     contents = pd.DataFrame({"sheet": [s.name for s in sheets], "what it holds": [s.holds for s in sheets],
                              "rows": [s.rows for s in sheets]})
-    partial = path.with_name(f".{path.name}.partial")
-    wb = Workbook(str(partial), WORKBOOK_OPTIONS)
-    styles = Styles(wb, info.currency)
-    write_cover(wb, styles, f"S&OP plan — cycle {info.cycle}", _facts(tables, info), contents)
-    for sheet in sheets:
-        write_table(wb, sheet, styles, info.currency, info.bands)
     try:
-        wb.close()  # the file is written here, in one go
-        os.replace(partial, path)
+        with replacing(path, suffix=".partial") as partial:
+            wb = Workbook(str(partial), WORKBOOK_OPTIONS)
+            styles = Styles(wb, info.currency)
+            write_cover(wb, styles, f"S&OP plan — cycle {info.cycle}", _facts(tables, info), contents)
+            for sheet in sheets:
+                write_table(wb, sheet, styles, info.currency, info.bands)
+            wb.close()  # the file is written here, in one go
     except (OSError, FileCreateError) as exc:
-        partial.unlink(missing_ok=True)
         raise SopError(f"Cannot write the Excel workbook {path}: {getattr(exc, 'strerror', None) or exc}.") from None
     return path
 

@@ -36,8 +36,9 @@ def demand_chart(
     """Actuals and forecast with its interval, one panel per value of ``by`` (e.g. family or sku).
 
     ``history``: ``by``, ``period``, ``units``; ``forecast``: ``by``, ``period``, ``forecast``,
-    ``forecast-lo-<level>``, ``forecast-hi-<level>`` (summed over anything finer than ``by``; summing
-    interval bounds is conservative: wider than the interval of the sum).
+    ``forecast-lo-<level>``, ``forecast-hi-<level>``, summed over anything finer than ``by``. Summed bounds are
+    far wider than the interval of the sum: for a family, region or the total pass the level's own interval
+    (:func:`sop_lib.demand.consensus.level_plan` on ``forecast_levels``: one row per ``by`` × period).
     """
     lo, hi = f"forecast-lo-{level}", f"forecast-hi-{level}"
     keys = keys or sorted(forecast[by].unique())

@@ -1,8 +1,8 @@
 """Writing imported tables to the inputs folder: ``<table>.csv`` each, atomically, plus ``import-report.txt``.
 
 CSV as the contract reads it: UTF-8, a dot as decimal mark, months as ``YYYY-MM-DD``, the contract's columns in
-contract order. Each file is written to a temporary file in the same folder and moved into place with
-:func:`os.replace`, so a reader never sees half a file. A file of the same table in another format
+contract order. Each file is written to a temporary file in the same folder and moved into place
+(:func:`sop_lib.core.files.replacing`), so a reader never sees half a file. A file of the same table in another format
 (``sales_history.parquet``, ``.xlsx``) would make two files for one table, which the validator refuses: it is moved
 into ``inputs/replaced-<timestamp>/``. Tables not imported are left untouched.
 """
@@ -10,15 +10,14 @@ into ``inputs/replaced-<timestamp>/``. Tables not imported are left untouched.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from sop_lib.core.cycle import Cadence, Cycle
+from sop_lib.core.files import replacing
 from sop_lib.data.importer.report import ImportResult
 from sop_lib.data.input_files import INPUT_SUFFIXES
 
@@ -27,14 +26,8 @@ REPORT_FILE = "import-report.txt"
 
 def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """``write(tmp)`` to a temporary file beside ``path`` (what it returns is ignored), then moved into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path) as tmp:
+        write(tmp)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
