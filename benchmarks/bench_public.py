@@ -213,6 +213,9 @@ def run_set(bs: BenchSet, methods: list[str], workers: int, prophet_classes: tup
             row["models"] = core.selection["model"].value_counts().to_dict()
             row["evidence"] = core.strategy.to_dict(orient="records")
             print(core.strategy.drop(columns="reason").to_string(index=False, float_format="%.3f"), flush=True)
+            if len(core.screening):
+                row["screening"] = core.screening.to_dict(orient="records")
+                print(core.screening.to_string(index=False, float_format="%.4f"), flush=True)
         rows.append(row)
         print(f"{m}: sMAPE {row['smape']:.2f}  WAPE {row['wape']:.1%}  MASE {row['mase']:.3f}  "
               f"80 %: {row['cov_80']:.1%}  95 %: {row['cov_95']:.1%}  {row['seconds']:.1f} s", flush=True)

@@ -59,6 +59,15 @@ class ForecastParams(_Strict):
     interval_widening: bool = Field(
         default=True, description="conformal intervals widened by what the held-out last backtest origin needed "
         "to hold their level (the chosen strategy's evidence, widen_<L>; never narrowed, at most 3×)")
+    screen_candidates: bool = Field(
+        default=True, description="in a large portfolio, backtest every candidate on a sample first and leave out "
+        "the models the held-out score does not need (screen.py); a portfolio under 3 × screen_min_series is not "
+        "screened")
+    screen_share: float = Field(default=0.25, gt=0, le=1, description="share of the established series screened on")
+    screen_min_series: int = Field(default=60, ge=10, description="at least this many series screened on")
+    screen_tolerance_pct: float = Field(
+        default=1.0, ge=0, le=20, description="the models left out may together worsen the sample's held-out score "
+        "(strategy_metric) by at most this many %")
     prophet_classes: tuple[Literal["A", "B", "C"], ...] = ("A", "B")
     auto_arima_classes: tuple[Literal["A", "B", "C"], ...] = ()
     prophet_algorithm: Literal["LBFGS", "Newton", "BFGS"] = "LBFGS"

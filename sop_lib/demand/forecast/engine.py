@@ -25,6 +25,7 @@ from sop_lib.demand.forecast.executors import map_batches
 from sop_lib.demand.forecast.models import PREFERENCE, STATS_MODELS
 from sop_lib.demand.forecast.profile import family_indices, family_profile, zero_forecast
 from sop_lib.demand.forecast.reconcile import level_accuracy, level_intervals
+from sop_lib.demand.forecast.screen import SCREENING_COLUMNS, screen, screening_sample
 from sop_lib.demand.forecast.segment import RECENT_MONTHS, candidates_for, segment_series
 from sop_lib.demand.forecast.select import (
     add_combination,
@@ -54,6 +55,7 @@ class CoreResult:
     calibration: pd.DataFrame  # model, level, factor, points: interval widening learnt on the backtest
     strategy: pd.DataFrame  # evidence: group × strategy, held-out WAPE/MASE/bias/coverage, which was chosen, why
     conformal: pd.DataFrame  # pool, step, level, q, points: the conformal quantiles the intervals use
+    screening: pd.DataFrame  # the candidates tried on a sample and left out or kept (``screen.py``); empty if none
 
 
 def _batches(ids: list[str], size: int, workers: int) -> list[list[str]]:
@@ -97,6 +99,35 @@ def _run_tournament(
     return cv, fc
 
 
+def _groups(seg: pd.DataFrame, ids: pd.Index, params: ForecastParams) -> pd.Series:
+    """By unique_id, the group a strategy is chosen for: the Syntetos–Boylan class, or the whole portfolio."""
+    return (seg.set_index("unique_id")["sb_class"].reindex(ids) if params.strategy_scope == "segment"
+            else pd.Series("portfolio", index=ids))
+
+
+def _backtest(
+    train: pd.DataFrame, future: pd.DataFrame, seg: pd.DataFrame, fitted: pd.Series, revenue: pd.Series,
+    params: ForecastParams, exog: tuple[str, ...], progress: ProgressFn | None, on_tasks: ProgressFn | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Every series' candidates on the backtest. A large portfolio is screened first (``screen.py``): all its
+    candidates on a sample, then the rest without the models the sample's held-out score did not need.
+    Returns (cv without the models left out, the screening evidence, the models left out)."""
+    rank = revenue.reindex(fitted.index).fillna(0).rank(ascending=False, method="first")
+    sample = screening_sample(rank, params)
+    if not sample:
+        cv, _ = _run_tournament(train, future, fitted, params, exog, "backtest", progress, on_tasks)
+        return cv, pd.DataFrame(columns=SCREENING_COLUMNS), []
+    first, _ = _run_tournament(train, future, fitted[sample], params, exog, "backtest", progress, on_tasks)
+    singles = [m for m in [*STATS_MODELS, "prophet"] if m in first.columns]
+    ids = pd.Index(first["unique_id"].unique())
+    scale = mase_scale(train, cutoffs_for(train["ds"].max(), params)[0])
+    dropped, evidence = screen(first, train, _groups(seg, ids, params), singles, scale, params, len(fitted))
+    rest = fitted.drop(sample).map(lambda ms: tuple(m for m in ms if m not in dropped) or ms)
+    cv, _ = _run_tournament(train, future, rest, params, exog, "backtest", progress, on_tasks)
+    first = first.drop(columns=[c for c in first.columns if c in dropped or c.split("-")[0] in dropped])
+    return merge_frames([first, cv], ["unique_id", "cutoff", "ds"]), evidence, dropped
+
+
 def _decide(
     cv: pd.DataFrame, train: pd.DataFrame, seg: pd.DataFrame, params: ForecastParams
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series, pd.DataFrame]:
@@ -114,8 +145,7 @@ def _decide(
     scores = score_models(cv, models + combos, scale)
     chosen = choose(scores[scores["model"].isin(models)], list(PREFERENCE))
     ids = pd.Index(chosen["unique_id"])
-    groups = (seg.set_index("unique_id")["sb_class"].reindex(ids) if params.strategy_scope == "segment"
-              else pd.Series("portfolio", index=ids))
+    groups = _groups(seg, ids, params)
     evidence, strategy_of = choose_strategy(cv[cv["unique_id"].isin(ids)], groups, singles, scale, params)
     model_of = final_models(cv, strategy_of, chosen.set_index("unique_id")["model"], singles, combos)
     chosen = chosen.assign(strategy=chosen["unique_id"].map(strategy_of))
@@ -227,7 +257,8 @@ def forecast_core(
     levels = params.interval_levels
     seg = _segments(train, revenue, params)
     fitted = seg[seg["lifecycle"] == "established"].set_index("unique_id")["candidates"]
-    cv, _ = _run_tournament(train, future, fitted, params, exog, "backtest", progress, on_tasks)
+    cv, screening, dropped = _backtest(train, future, seg, fitted, revenue, params, exog, progress, on_tasks)
+    seg["candidates"] = seg["candidates"].map(lambda ms: tuple(m for m in ms if m not in dropped) or ms)
     cv, scores, chosen, evidence, est_model, widening = _decide(cv, train, seg, params)
     fc, est_model = _final_fits(train, future, cv, est_model, params, exog, progress, on_tasks)
     extra, fallback_of = _fallbacks(train, future, seg, family, levels)
@@ -245,7 +276,7 @@ def forecast_core(
         if params.interval_widening:
             fc = widen(fc, "forecast", widening, levels)
     selection = _selection(seg, chosen, model_of, scores, coverage(cv, levels), params)
-    return CoreResult(fc, cv, selection, scores, factors, evidence, table)
+    return CoreResult(fc, cv, selection, scores, factors, evidence, table, screening)
 
 
 @dataclass
@@ -262,6 +293,7 @@ class ForecastResult:
     level: int  # the interval level shown in charts
     strategy: pd.DataFrame  # evidence: group × strategy, held-out WAPE/MASE/bias/coverage, chosen, reason
     conformal: pd.DataFrame  # the conformal quantiles by pool, horizon step and level
+    screening: pd.DataFrame  # the candidates tried on a sample and left out or kept (empty: not screened)
 
 
 @contextmanager
@@ -325,4 +357,5 @@ def build_forecast(
         level=params.interval_level,
         strategy=core.strategy,
         conformal=core.conformal,
+        screening=core.screening,
     )
