@@ -59,7 +59,7 @@ def _argmin(err: pd.DataFrame, order: list[str]) -> pd.Series:
     return err.idxmin(axis=1) if len(err.columns) else pd.Series(dtype=object)
 
 
-def _take(frame: pd.DataFrame, choice: pd.Series) -> np.ndarray:
+def take_choice(frame: pd.DataFrame, choice: pd.Series) -> np.ndarray:
     """Each row's value of the column its series chose (NaN where it chose none)."""
     col = frame["unique_id"].map(choice)
     out = np.full(len(frame), np.nan)
@@ -88,11 +88,11 @@ def strategy_columns(
     early, whole = add_combination(early, cv, singles, (), k, how)
     choice = per_series_choices(early, singles, combos)
     out = whole[["unique_id", "cutoff", "ds", "y"]].copy()
-    out[SELECT] = _take(whole, choice[SELECT])
+    out[SELECT] = take_choice(whole, choice[SELECT])
     names = [*combos, AMONG, BEST_K, SELECT]
     for c in combos:
         out[c] = whole[c].to_numpy(dtype=float)
-    out[AMONG] = _take(whole, choice[AMONG])
+    out[AMONG] = take_choice(whole, choice[AMONG])
     out[BEST_K] = whole["combo"].to_numpy(dtype=float) if "combo" in whole else np.nan
     names = [n for n in names if out[n].notna().any()]  # a strategy with no value of its own is not shown
     own = {n: set(out.loc[out[n].notna(), "unique_id"]) for n in names}
