@@ -154,3 +154,14 @@ def test_a_model_the_chosen_combination_does_not_use_is_kept_if_select_needs_it(
     assert rows.loc["arima", "wape_without"] == pytest.approx(0.01) and rows.loc["arima", "wape_change_pct"] == 0
     assert rows.loc["arima", "wape_upper_pct"] == pytest.approx(60.0)  # select: ETS's 8 instead of ARIMA's 5
     assert rows.loc["arima", "decision"] == "kept: WAPE and MASE may be worse without it (select)"
+
+
+def test_a_sample_where_every_fit_failed_leaves_nothing_out() -> None:
+    params = ForecastParams(**SIMPLE)
+    empty = pd.DataFrame(columns=["unique_id", "cutoff", "ds", "y"])
+    dropped, table = screen(empty, _train(["S1"]), pd.Series(dtype=object), [], pd.Series(dtype=float), params, 200)
+    assert dropped == [] and table.empty
+    ids = pd.Index(["S1"], name="unique_id")
+    none = change_bound(pd.DataFrame({"ae": [1.0], "ay": [1.0], "mase": [1.0]}, index=ids),
+                        pd.DataFrame({"ae": [], "ay": [], "mase": []}, index=pd.Index([], name="unique_id")))
+    assert np.isnan(none["wape_upper_pct"])  # nothing to compare: not taken as harmless

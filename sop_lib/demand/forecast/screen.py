@@ -80,6 +80,8 @@ def change_bound(full: pd.DataFrame, without: pd.DataFrame, draws: int = BOOTSTR
     """The change of WAPE and of mean MASE (in %) from ``full`` to ``without`` (both ``held_out_errors``): the
     point estimate and the upper end of its 90 % interval, by a bootstrap over the series (paired, seeded)."""
     both = full.join(without, lsuffix="_all", rsuffix="_without", how="inner")
+    if both.empty:
+        return {f"{m}_{k}_pct": float("nan") for m in METRICS for k in ("change", "upper")}
     ok = both["mase_all"].notna() & both["mase_without"].notna()
     rng = np.random.default_rng(0)
     idx = rng.integers(0, len(both), size=(draws, len(both)))
@@ -120,6 +122,8 @@ def screen(
     the many small ones; the bound, because one held-out origin of a sample is a small test; ``select`` and
     ``best_k`` too, because the whole portfolio may choose one of them where the sample chose a combination
     that does not use the model."""
+    if cv.empty or not any(m in singles for m in COST_ORDER):  # nothing backtested, or nothing to try
+        return [], pd.DataFrame(columns=SCREENING_COLUMNS)
     full = held_out_errors(cv, train, groups, singles, scale, params)
     keep, dropped, rows = list(singles), [], []
     tol = params.screen_tolerance_pct
