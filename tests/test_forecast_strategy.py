@@ -60,6 +60,14 @@ def test_conformal_bounds_by_step_on_a_hand_example() -> None:
     assert (out.loc[3, "forecast-lo-80"], out.loc[3, "forecast-hi-80"]) == (0.0, 65.0)
 
 
+def test_a_quantile_never_falls_below_an_earlier_step() -> None:
+    # the hand example above with its steps swapped: step 1 ratios 1 3 1 1 (50 %: 1, 80 %: 3), step 2 ratios
+    # 3/7 3/7 3/7 1.8 (50 %: 3/7, 80 %: 1.8 on their own) — an interval does not narrow further out: step 2 keeps 1, 3
+    cv = _cv({"A": [[-2, 1], [4, -1]], "B": [[-20, 10], [20, -30]]})
+    q = step_quantiles(cv, "forecast", pd.Series(dtype=object), (50, 80), max_step=2).set_index(["step", "level"])["q"]
+    assert q.to_dict() == pytest.approx({(1, 50): 1.0, (1, 80): 3.0, (2, 50): 1.0, (2, 80): 3.0})
+
+
 def test_a_pool_with_too_few_errors_takes_every_series_quantile() -> None:
     cv = _cv({"A": [[1, -2], [-1, 4]], "B": [[10, -20], [-30, 20]]})
     pool = pd.Series({"A": "ets", "B": "theta"})

@@ -4,7 +4,8 @@ For a forecast column (a model's, a combination's, or the chosen ``forecast``), 
 by its series' scale (the series' mean absolute backtest error of that column over its other points — leave one
 out —, so a large and a small series share one distribution), and the ``L`` % quantile of these ratios is taken
 per horizon step h = 1 … the backtest horizon and per pool of series (e.g. the model they kept; a pool with fewer
-than ``min_points`` errors at a step uses every series' errors at that step). Steps further out use the last
+than ``min_points`` errors at a step uses every series' errors at that step), never smaller than at an earlier
+step (an interval does not narrow further out: a dip is sampling noise). Steps further out use the last
 step's quantile (extended flat) or, with ``interval_growth: trend``, that times (h / last step)^b, b the growth
 of the quantile over the backtest's steps; ``auto`` (the default) takes the rule that, learnt on the first half of
 the backtest's steps, best predicts the second half. The interval is then forecast ± quantile × the series' scale, its
@@ -71,8 +72,9 @@ def step_quantiles(
     cv: pd.DataFrame, col: str, pool_of: pd.Series, levels: tuple[int, ...], max_step: int, min_points: int = 30
 ) -> pd.DataFrame:
     """The conformal quantile of |error| / scale per pool, step (1 … ``max_step``) and level, over the backtest
-    rows of ``cv`` (``unique_id``, ``cutoff``, ``ds``, ``y``, ``col``). Columns ``pool``, ``step``, ``level``,
-    ``q``, ``points``; pool ``*`` holds every series."""
+    rows of ``cv`` (``unique_id``, ``cutoff``, ``ds``, ``y``, ``col``), made non-decreasing over the steps (the
+    largest at this step or any before it). Columns ``pool``, ``step``, ``level``, ``q``, ``points``; pool ``*``
+    holds every series."""
     ratio = loo_ratios(cv, col)
     frame = pd.DataFrame({"pool": cv["unique_id"].map(pool_of).fillna(POOLED).to_numpy(),
                           "step": np.minimum(months_between(cv["ds"], cv["cutoff"]), max_step), "ratio": ratio})
@@ -86,7 +88,11 @@ def step_quantiles(
                 if pool != POOLED:
                     q = conformal_quantile(g["ratio"].to_numpy(), lv) if len(g) >= min_points else pooled
                     rows.append({"pool": pool, "step": step, "level": lv, "q": q, "points": len(g)})
-    return pd.DataFrame(rows, columns=["pool", "step", "level", "q", "points"])
+    table = pd.DataFrame(rows, columns=["pool", "step", "level", "q", "points"]).sort_values(["pool", "level", "step"])
+    # an interval never narrows further out: a quantile below an earlier step's is sampling noise (the total of a
+    # hierarchy has three errors a step), and extended flat it would make every later month as narrow
+    table["q"] = table["q"].astype(float).groupby([table["pool"], table["level"]]).cummax()
+    return table.reset_index(drop=True)
 
 
 def growth_exponent(table: pd.DataFrame, level: int) -> float:
