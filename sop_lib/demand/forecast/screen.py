@@ -4,9 +4,10 @@ A large portfolio first backtests every candidate on a systematic sample of its 
 so A, B and C items are all in it). Then, dearest model first (``COST_ORDER``), each model is left out if the
 strategy chosen without it scores, on the held-out last origin, within ``screen_tolerance_pct`` of the score
 with every candidate, in both WAPE and mean MASE, at the upper end of a 90 % bootstrap interval over the sample's
-series; the change is counted against the full set, so all models left out together cost at most that much. The rest of the portfolio is backtested without the models left out; the sample's series lose
-them too, so every series competes among the same models. The table of what was tried is shown on the forecast
-page. A small portfolio (the sample would be a third of it or more) is not screened: there is little to save.
+series; the change is counted against the full set, so all models left out together cost at most that much. The
+rest of the portfolio is backtested without the models left out; the sample's series lose them too, so every
+series competes among the same models. The table of what was tried is shown on the forecast page. A small
+portfolio (the sample would be a third of it or more) is not screened: there is little to save.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ SCREENING_COLUMNS = ["model", "wape_all", "wape_without", "wape_change_pct", "wa
                      "mase_without", "mase_change_pct", "mase_upper_pct", "decision", "sample", "series"]
 
 
-def screening_sample(revenue_rank: pd.Series, params: ForecastParams) -> list[str]:
+def screening_sample(revenue_rank: pd.Series, params: ForecastParams) -> list[object]:
     """The series to screen on: every k-th of ``revenue_rank`` (unique_id → rank, 1 = largest), at least
     ``screen_min_series`` and ``screen_share`` of them; empty when screening is off or would not pay (the sample
     would be a third of the portfolio or more)."""
@@ -48,7 +49,7 @@ def screening_sample(revenue_rank: pd.Series, params: ForecastParams) -> list[st
         return []
     ordered = revenue_rank.sort_values(kind="stable").index
     picks = np.unique(np.linspace(0, n - 1, size).round().astype(int))
-    return [str(u) for u in ordered[picks]]
+    return list(ordered[picks])  # the ids as given (strings in the S&OP tables, anything in forecast_core)
 
 
 def held_out_errors(
