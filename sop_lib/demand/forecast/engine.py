@@ -25,7 +25,7 @@ from sop_lib.demand.forecast.executors import map_batches
 from sop_lib.demand.forecast.models import PREFERENCE, STATS_MODELS
 from sop_lib.demand.forecast.profile import family_indices, family_profile, zero_forecast
 from sop_lib.demand.forecast.reconcile import level_accuracy, level_intervals
-from sop_lib.demand.forecast.screen import SCREENING_COLUMNS, screen, screening_sample
+from sop_lib.demand.forecast.screen import SCREENING_COLUMNS, screen, screening_sample, without_models
 from sop_lib.demand.forecast.segment import RECENT_MONTHS, candidates_for, segment_series
 from sop_lib.demand.forecast.select import (
     add_combination,
@@ -124,8 +124,7 @@ def _backtest(
     dropped, evidence = screen(first, train, _groups(seg, ids, params), singles, scale, params, len(fitted))
     rest = fitted.drop(sample).map(lambda ms: tuple(m for m in ms if m not in dropped) or ms)
     cv, _ = _run_tournament(train, future, rest, params, exog, "backtest", progress, on_tasks)
-    first = first.drop(columns=[c for c in first.columns if c in dropped or c.split("-")[0] in dropped])
-    return merge_frames([first, cv], ["unique_id", "cutoff", "ds"]), evidence, dropped
+    return merge_frames([without_models(first, dropped), cv], ["unique_id", "cutoff", "ds"]), evidence, dropped
 
 
 def _decide(

@@ -102,6 +102,11 @@ def _summary(per: pd.DataFrame) -> dict[str, float]:
             "mase": float(per["mase"].mean())}
 
 
+def without_models(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """``frame`` without the columns of ``models`` (each model's point column and its ``-lo-`` / ``-hi-`` bounds)."""
+    return frame.drop(columns=[c for c in frame.columns if any(c == m or c.startswith(f"{m}-") for m in models)])
+
+
 def _sole_candidate(cv: pd.DataFrame, model: str, singles: list[str]) -> bool:
     """Whether some series has a value for ``model`` and for no other candidate (it must keep a forecast)."""
     others = [m for m in singles if m != model and m in cv]
@@ -135,7 +140,7 @@ def screen(
         if _sole_candidate(cv[["unique_id", *keep]], model, keep):
             rows.append({"model": model, **base, "decision": "kept: the only candidate of some series"})
             continue
-        part = cv.drop(columns=[c for c in cv.columns if c == model or c.startswith(f"{model}-")])
+        part = without_models(cv, [model])
         without = held_out_errors(part, train, groups, trial, scale, params)
         changes = {name: change_bound(full[name], without[name]) for name in full if name in without}
         bad = [(name, m) for name, c in changes.items() for m in METRICS if not c[f"{m}_upper_pct"] <= tol]
