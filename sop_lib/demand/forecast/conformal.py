@@ -3,14 +3,18 @@
 For a forecast column (a model's, a combination's, or the chosen ``forecast``), every backtest error is divided
 by its series' scale (the series' mean absolute backtest error of that column over its other points — leave one
 out —, so a large and a small series share one distribution), and the ``L`` % quantile of these ratios is taken
-per horizon step h = 1 … the backtest horizon and per pool of series (e.g. the model they kept; a pool with fewer
-than ``min_points`` errors at a step uses every series' errors at that step), never smaller than at an earlier
-step (an interval does not narrow further out: a dip is sampling noise). Steps further out use the last
-step's quantile (extended flat) or, with ``interval_growth: trend``, that times (h / last step)^b, b the growth
-of the quantile over the backtest's steps; ``auto`` (the default) takes the rule that, learnt on the first half of
-the backtest's steps, best predicts the second half. The interval is then forecast ± quantile × the series' scale, its
-lower bound floored at 0. The quantile is the finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n
-ratios (a normal approximation when n is too small for that rank). Series without a backtest (new items, inactive ones) keep the bounds they came with.
+per horizon step and per pool of series (e.g. the model they kept; a pool with fewer than ``min_points`` errors at
+a step uses every series' errors at that step), never smaller than at an earlier step (an interval does not
+narrow further out: a dip is sampling noise). Steps 1 … the backtest horizon are always learnt; the backtest's
+earlier origins also see the months after it (the first origin of a 3 × 6-month backtest a year), and a step
+beyond the horizon is learnt where it has enough errors for the conformal rank itself (``long_min``: 19 for
+95 %) — measured, not extrapolated. Steps further out than a pool's last learnt step use that step's quantile
+(extended flat) or, with ``interval_growth: trend``, that times (h / last step)^b, b the growth of the quantile
+over the learnt steps; ``auto`` (the default) takes the rule that, learnt on the first half of the steps, best
+predicts the second half. The interval is then forecast ± quantile × the series' scale, its lower bound floored
+at 0. The quantile is the finite-sample conformal one, the ⌈(n + 1)·L⌉-th smallest of n ratios (a normal
+approximation when n is too small for that rank). Series without a backtest (new items, inactive ones) keep the
+bounds they came with.
 """
 
 from __future__ import annotations
@@ -68,27 +72,46 @@ def loo_ratios(cv: pd.DataFrame, col: str) -> np.ndarray:
     return np.where((total == 0).to_numpy() & err.notna().to_numpy(), 0.0, ratio)
 
 
+def rank_points(levels: tuple[int, ...]) -> int:
+    """The fewest ratios for which the conformal rank ⌈(n + 1)·L/100⌉ of every level exists (≤ n): 19 for 95 %,
+    4 for 80 %."""
+    return max(math.ceil(lv / (100 - lv)) for lv in levels)
+
+
 def step_quantiles(
     cv: pd.DataFrame, col: str, pool_of: pd.Series, levels: tuple[int, ...], max_step: int, min_points: int = 30
 ) -> pd.DataFrame:
-    """The conformal quantile of |error| / scale per pool, step (1 … ``max_step``) and level, over the backtest
-    rows of ``cv`` (``unique_id``, ``cutoff``, ``ds``, ``y``, ``col``), made non-decreasing over the steps (the
-    largest at this step or any before it). Columns ``pool``, ``step``, ``level``, ``q``, ``points``; pool ``*``
-    holds every series."""
+    """The conformal quantile of |error| / scale per pool, step and level over the backtest rows of ``cv``
+    (``unique_id``, ``cutoff``, ``ds``, ``y``, ``col``), made non-decreasing over the steps (the largest at this
+    step or any before it). Steps 1 … ``max_step`` (the backtest horizon) are always learnt. A step beyond it (the
+    earlier origins forecast to the end of the data) is learnt for a pool from its own errors if it has at least
+    ``min_points`` and :func:`rank_points`, from every series' (pool ``*``) if it has fewer than ``min_points``
+    and every series together have enough; otherwise the pool's learnt steps end there (never across a gap).
+    Columns ``pool``, ``step``, ``level``, ``q``, ``points``; pool ``*`` holds every series."""
     ratio = loo_ratios(cv, col)
     frame = pd.DataFrame({"pool": cv["unique_id"].map(pool_of).fillna(POOLED).to_numpy(),
-                          "step": np.minimum(months_between(cv["ds"], cv["cutoff"]), max_step), "ratio": ratio})
-    frame = frame[np.isfinite(frame["ratio"])]
+                          "step": months_between(cv["ds"], cv["cutoff"]), "ratio": ratio})
+    frame = frame[np.isfinite(frame["ratio"]) & (frame["step"] >= 1)]
+    enough = rank_points(levels)
     rows = []
     for step, at_step in frame.groupby("step"):
+        beyond = step > max_step
+        pooled_ok = not beyond or len(at_step) >= enough
         for lv in levels:
             pooled = conformal_quantile(at_step["ratio"].to_numpy(), lv)
-            rows.append({"pool": POOLED, "step": step, "level": lv, "q": pooled, "points": len(at_step)})
+            if pooled_ok:
+                rows.append({"pool": POOLED, "step": step, "level": lv, "q": pooled, "points": len(at_step)})
             for pool, g in at_step.groupby("pool"):
-                if pool != POOLED:
-                    q = conformal_quantile(g["ratio"].to_numpy(), lv) if len(g) >= min_points else pooled
-                    rows.append({"pool": pool, "step": step, "level": lv, "q": q, "points": len(g)})
+                if pool == POOLED:
+                    continue
+                if len(g) >= min_points and (not beyond or len(g) >= enough):
+                    rows.append({"pool": pool, "step": step, "level": lv, "q": conformal_quantile(
+                        g["ratio"].to_numpy(), lv), "points": len(g)})
+                elif len(g) < min_points and pooled_ok:
+                    rows.append({"pool": pool, "step": step, "level": lv, "q": pooled, "points": len(g)})
     table = pd.DataFrame(rows, columns=["pool", "step", "level", "q", "points"]).sort_values(["pool", "level", "step"])
+    # a pool's learnt steps run from 1 without a gap (a step beyond the horizon with too few errors ends them)
+    table = table[table["step"] == table.groupby(["pool", "level"]).cumcount() + 1]
     # an interval never narrows further out: a quantile below an earlier step's is sampling noise (the total of a
     # hierarchy has three errors a step), and extended flat it would make every later month as narrow
     table["q"] = table["q"].astype(float).groupby([table["pool"], table["level"]]).cummax()
@@ -128,27 +151,27 @@ def apply_conformal(
     frame: pd.DataFrame, col: str, steps: np.ndarray, pool_of: pd.Series, scale: pd.Series, table: pd.DataFrame,
     levels: tuple[int, ...], growth: str = "flat",
 ) -> pd.DataFrame:
-    """``col``-lo/hi-<L> = ``col`` ∓ q(pool, step, L) × scale of the series, lower bound ≥ 0. Steps beyond
-    the table's last take its quantile (``growth`` flat) or that × (step / last)^b (``trend``: b from
-    :func:`growth_exponent`; ``auto``: per level as :func:`choose_growth` decides). Rows whose series has no
-    scale, or whose step has no quantile, keep their bounds."""
+    """``col``-lo/hi-<L> = ``col`` ∓ q(pool, step, L) × scale of the series, lower bound ≥ 0; a series whose
+    pool is not in the table takes pool ``*``. Steps beyond a pool's last learnt step take its quantile
+    (``growth`` flat) or that × (step / last)^b (``trend``: b from :func:`growth_exponent`; ``auto``: per level
+    as :func:`choose_growth` decides). Rows whose series has no scale, or whose step has no quantile, keep their
+    bounds."""
     out = frame.copy()
     if table.empty:
         return out
-    max_step = int(table["step"].max())
-    beyond = np.maximum(np.asarray(steps, dtype=float), max_step) / max_step
-    step = np.clip(steps, 1, max_step)
     pool = out["unique_id"].map(pool_of).fillna(POOLED).to_numpy()
     sc = out["unique_id"].map(scale).to_numpy(dtype=float)
     point = out[col].to_numpy(dtype=float)
     for lv in levels:
         t = table[table["level"] == lv]
-        by_pool = t.set_index(["pool", "step"])["q"]
-        fallback = t[t["pool"] == POOLED].set_index("step")["q"]
-        q = pd.Series(list(zip(pool, step, strict=True))).map(by_pool).to_numpy(dtype=float)
-        q = np.where(np.isnan(q), pd.Series(step).map(fallback).to_numpy(dtype=float), q)
+        last = t.groupby("pool")["step"].max()
+        at = np.where(pd.Series(pool).isin(last.index), pool, POOLED)
+        max_step = pd.Series(at).map(last).to_numpy(dtype=float)
+        step = np.clip(np.asarray(steps, dtype=float), 1, max_step)
+        beyond = np.maximum(np.asarray(steps, dtype=float), max_step) / max_step
+        q = pd.Series(list(zip(at, step.astype(int), strict=True))).map(t.set_index(["pool", "step"])["q"])
         rule = choose_growth(table, lv) if growth == "auto" else growth
-        half = q * sc * (beyond ** growth_exponent(table, lv) if rule == "trend" else 1.0)
+        half = q.to_numpy(dtype=float) * sc * (beyond ** growth_exponent(table, lv) if rule == "trend" else 1.0)
         ok = np.isfinite(half) & np.isfinite(point)
         lo, hi = f"{col}-lo-{lv}", f"{col}-hi-{lv}"
         old_lo = out[lo].to_numpy(dtype=float) if lo in out else np.full(len(out), np.nan)

@@ -41,7 +41,7 @@ from sop_lib.demand.forecast.select import (
 )
 from sop_lib.demand.forecast.series import engine_input, sop_backtest, sop_forecast, sop_selection, to_sop
 from sop_lib.demand.forecast.strategy import add_fixed, choose_strategy, final_models, members, widening_of
-from sop_lib.demand.forecast.tournament import BatchTask, Phase, cutoffs_for, merge_frames, run_batch
+from sop_lib.demand.forecast.tournament import BatchTask, Phase, cutoffs_for, merge_frames, run_batch, scored
 
 ProgressFn = Callable[[int], None]
 
@@ -56,6 +56,9 @@ class CoreResult:
     strategy: pd.DataFrame  # evidence: group × strategy, held-out WAPE/MASE/bias/coverage, which was chosen, why
     conformal: pd.DataFrame  # pool, step, level, q, points: the conformal quantiles the intervals use
     screening: pd.DataFrame  # the candidates tried on a sample and left out or kept (``screen.py``); empty if none
+    # the backtest with every origin forecast to the data's end (``tournament.reach``), the chosen ``forecast``
+    # column included: what the conformal intervals learn from (``backtest`` keeps the scored steps only)
+    interval_backtest: pd.DataFrame
 
 
 def _batches(ids: list[str], size: int, workers: int) -> list[list[str]]:
@@ -110,8 +113,9 @@ def _backtest(
     params: ForecastParams, exog: tuple[str, ...], progress: ProgressFn | None, on_tasks: ProgressFn | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Every series' candidates on the backtest. A large portfolio is screened first (``screen.py``): all its
-    candidates on a sample, then the rest without the models the sample's held-out score did not need.
-    Returns (cv without the models left out, the screening evidence, the models left out)."""
+    candidates on a sample, then the rest without the models the sample's held-out score did not need (on the
+    scored steps). Returns (cv without the models left out — every origin to the data's end —, the screening
+    evidence, the models left out)."""
     rank = revenue.reindex(fitted.index).fillna(0).rank(ascending=False, method="first")
     sample = screening_sample(rank, params)
     if not sample:
@@ -121,7 +125,8 @@ def _backtest(
     singles = [m for m in [*STATS_MODELS, "prophet"] if m in first.columns]
     ids = pd.Index(first["unique_id"].unique())
     scale = mase_scale(train, cutoffs_for(train["ds"].max(), params)[0])
-    dropped, evidence = screen(first, train, _groups(seg, ids, params), singles, scale, params, len(fitted))
+    dropped, evidence = screen(scored(first, params), train, _groups(seg, ids, params), singles, scale, params,
+                               len(fitted))
     rest = fitted.drop(sample).map(lambda ms: tuple(m for m in ms if m not in dropped) or ms)
     cv, _ = _run_tournament(train, future, rest, params, exog, "backtest", progress, on_tasks)
     return merge_frames([without_models(first, dropped), cv], ["unique_id", "cutoff", "ds"]), evidence, dropped
@@ -149,6 +154,20 @@ def _decide(
     model_of = final_models(cv, strategy_of, chosen.set_index("unique_id")["model"], singles, combos)
     chosen = chosen.assign(strategy=chosen["unique_id"].map(strategy_of))
     return cv, scores, chosen, evidence, model_of, widening_of(evidence, groups, params.interval_levels)
+
+
+def _interval_backtest(
+    long: pd.DataFrame, cv: pd.DataFrame, train: pd.DataFrame, model_of: pd.Series, params: ForecastParams
+) -> pd.DataFrame:
+    """The backtest to the data's end with the chosen ``forecast`` column, made as the final forecast is: wild
+    values dropped, the best-k combination of the models ranked on the scored backtest ``cv``, the fixed
+    combinations, then each series' column (``model_of``)."""
+    levels = params.interval_levels
+    singles = [m for m in [*STATS_MODELS, "prophet"] if m in long.columns]
+    long = drop_wild(long, train, singles)
+    _, long = add_combination(cv, long, singles, levels, params.combine_best, params.combine_method)
+    _, long = add_fixed(cv.iloc[:0], long, params.combinations, levels)
+    return pick_columns(long, model_of, levels)
 
 
 def _usable(fc: pd.DataFrame, need: pd.Series) -> pd.Series:
@@ -256,26 +275,27 @@ def forecast_core(
     levels = params.interval_levels
     seg = _segments(train, revenue, params)
     fitted = seg[seg["lifecycle"] == "established"].set_index("unique_id")["candidates"]
-    cv, screening, dropped = _backtest(train, future, seg, fitted, revenue, params, exog, progress, on_tasks)
+    long, screening, dropped = _backtest(train, future, seg, fitted, revenue, params, exog, progress, on_tasks)
     seg["candidates"] = seg["candidates"].map(lambda ms: tuple(m for m in ms if m not in dropped) or ms)
-    cv, scores, chosen, evidence, est_model, widening = _decide(cv, train, seg, params)
+    cv, scores, chosen, evidence, est_model, widening = _decide(scored(long, params), train, seg, params)
     fc, est_model = _final_fits(train, future, cv, est_model, params, exog, progress, on_tasks)
     extra, fallback_of = _fallbacks(train, future, seg, family, levels)
     fc = pd.concat([f for f in (fc, *extra) if len(f)], ignore_index=True)
     model_of = pd.concat([est_model, fallback_of])
     fc = pick_columns(fc, model_of, levels)
     cv = pick_columns(cv, model_of, levels)
+    long = _interval_backtest(long, cv, train, model_of, params)
     factors = calibration_factors(cv, model_of, levels)
     table = pd.DataFrame(columns=["pool", "step", "level", "q", "points"])
     if params.calibrate_intervals and params.interval_method == "scaled":
         fc = apply_calibration(fc, model_of, factors, levels)
     elif params.calibrate_intervals and not cv.empty:
-        fc, table = conformal_intervals(cv, fc, "forecast", forecast_steps(fc), model_of, levels,
+        fc, table = conformal_intervals(long, fc, "forecast", forecast_steps(fc), model_of, levels,
                                         params.backtest_horizon, growth=params.interval_growth)
         if params.interval_widening:
             fc = widen(fc, "forecast", widening, levels)
     selection = _selection(seg, chosen, model_of, scores, coverage(cv, levels), params)
-    return CoreResult(fc, cv, selection, scores, factors, evidence, table, screening)
+    return CoreResult(fc, cv, selection, scores, factors, evidence, table, screening, long)
 
 
 @dataclass
@@ -342,8 +362,8 @@ def build_forecast(
     chosen = ["forecast"] + [f"forecast-{s}-{lv}" for lv in params.interval_levels for s in ("lo", "hi")]
     forecast = sop_forecast(core.forecast, core.selection, data.keys, products, cycle_start, chosen)
     backtest = sop_backtest(core.backtest, data.keys, products, chosen)
-    scored = backtest.dropna(subset=["forecast"])
-    levels, level_coverage = level_intervals(scored, forecast, params.interval_levels, params.backtest_horizon,
+    to_end = sop_backtest(core.interval_backtest, data.keys, products, chosen).dropna(subset=["forecast"])
+    levels, level_coverage = level_intervals(to_end, forecast, params.interval_levels, params.backtest_horizon,
                                              params.interval_growth)
     return ForecastResult(
         forecast=forecast,
@@ -351,7 +371,8 @@ def build_forecast(
         backtest=backtest,
         scores=to_sop(core.scores, data.keys),
         levels=levels,
-        level_accuracy=level_accuracy(scored).merge(level_coverage, on="level", how="left"),
+        level_accuracy=level_accuracy(backtest.dropna(subset=["forecast"])).merge(level_coverage, on="level",
+                                                                                 how="left"),
         calibration=core.calibration,
         level=params.interval_level,
         strategy=core.strategy,

@@ -31,7 +31,8 @@ def quiet_cmdstan() -> None:
 
 
 def _stats_factories() -> dict[str, Callable[[int], Any]]:
-    """statsforecast's models by name, each made for a forecast of ``h`` months (conformal intervals need it)."""
+    """statsforecast's models by name, each made for a forecast of ``h`` months (their own conformal intervals
+    need it; ``h`` 0: the intermittent models without intervals of their own)."""
     from statsforecast.models import (
         ARIMA,
         AutoARIMA,
@@ -48,7 +49,7 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
     from statsforecast.utils import ConformalIntervals
 
     def conformal(h: int) -> Any:
-        return ConformalIntervals(h=h, n_windows=2)
+        return ConformalIntervals(h=h, n_windows=2) if h else None
 
     return {
         "seasonal_naive": lambda h: SeasonalNaive(season_length=SEASON, alias="seasonal_naive"),
@@ -70,8 +71,11 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
 
 STATS_MODELS = ("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima", "auto_arima", "croston", "sba", "tsb", "historic_average")
 ARIMA_MIN_TRAIN = 2 * SEASON + 2  # seasonal and ordinary differencing need two years and a bit
-NO_FORWARD = {"croston", "sba", "tsb"}
-COSTLY_INTERVALS = {"ces"}  # own intervals by simulation: skipped where the conformal ones replace them (tournament.py)  # statsforecast cannot reuse a fit across backtest windows for these
+NO_FORWARD = {"croston", "sba", "tsb"}  # statsforecast cannot reuse a fit across backtest windows for these
+# own intervals skipped where the engine's conformal ones replace them (tournament.py): CES simulates 5,000 paths
+# per forecast; the intermittent models' own conformal intervals need 2 × h + 1 months of history (37 for an
+# 18-month forecast: without them a 30-month intermittent series could not use Croston at all)
+REPLACED_INTERVALS = {"ces", "croston", "sba", "tsb"}
 MODEL_LABELS = {
     "seasonal_naive": "seasonal naive", "theta": "Theta (auto)", "dyn_theta": "dynamic optimised Theta",
     "ets": "ETS (auto)", "ces": "complex exponential smoothing (auto)",
@@ -86,10 +90,11 @@ PREFERENCE = ("seasonal_naive", "historic_average", "croston", "sba", "tsb", "th
 MODELS = (*PREFERENCE, "family_profile", "zero")  # every model column the engine can write
 
 
-def stats_models(names: list[str], h: int) -> list[Any]:
-    """The statsforecast models named (from ``STATS_MODELS``), made for forecasts of ``h`` months."""
+def stats_models(names: list[str], h: int, own_intervals: bool = True) -> list[Any]:
+    """The statsforecast models named (from ``STATS_MODELS``), made for forecasts of ``h`` months, with the
+    means for intervals of their own or (``own_intervals`` False) without."""
     factories = _stats_factories()
-    return [factories[m](h) for m in names]
+    return [factories[m](h if own_intervals else 0) for m in names]
 
 
 def _seed(uid: str) -> int:

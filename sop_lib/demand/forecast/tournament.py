@@ -16,9 +16,10 @@ from typing import Literal
 import pandas as pd
 
 from sop_lib.data.params import ForecastParams
+from sop_lib.demand.forecast.conformal import months_between
 from sop_lib.demand.forecast.models import (
-    COSTLY_INTERVALS,
     NO_FORWARD,
+    REPLACED_INTERVALS,
     STATS_MODELS,
     prophet_fit_predict,
     quiet_cmdstan,
@@ -45,39 +46,73 @@ def cutoffs_for(last: pd.Timestamp, params: ForecastParams) -> list[pd.Timestamp
     return [first + pd.DateOffset(months=i * params.backtest_step) for i in range(params.backtest_windows)]
 
 
+def reach(params: ForecastParams, horizon: int) -> int:
+    """Months each backtest origin forecasts: the backtest horizon (scored), and beyond it as far as the data
+    allow (the first origin has ``backtest_span`` months after it) up to the forecast's ``horizon``. The steps
+    beyond the scored ones only teach the intervals how errors grow (``conformal.py``)."""
+    return max(params.backtest_horizon, min(horizon, params.backtest_span))
+
+
+def scored(cv: pd.DataFrame, params: ForecastParams) -> pd.DataFrame:
+    """The backtest rows within the backtest horizon of their origin: those every choice is scored on (the rows
+    beyond it, :func:`reach`, only teach the intervals)."""
+    return cv[months_between(cv["ds"], cv["cutoff"]) <= params.backtest_horizon].reset_index(drop=True)
+
+
+def _padded(data: pd.DataFrame, months: int) -> tuple[pd.DataFrame, pd.Series]:
+    """``data`` with ``months`` placeholder months after each series' end (its last value), and each series'
+    last real month. statsforecast's cross-validation forecasts every origin the same number of months and ends
+    the last window at the data's end; padding lets the earlier origins run to the real end while the later
+    ones, whose extra months are the placeholders, are cut back. A model never sees a month after its origin,
+    so the placeholders only fill actuals that are dropped."""
+    last = data.groupby("unique_id", sort=False).tail(1)
+    pads = [last.assign(ds=last["ds"] + pd.DateOffset(months=i)) for i in range(1, months + 1)]
+    padded = pd.concat([data, *pads], ignore_index=True).sort_values(["unique_id", "ds"], kind="stable")
+    return padded, last.set_index("unique_id")["ds"]
+
+
 def stats_tournament(
-    train: pd.DataFrame, models: list[str], params: ForecastParams, horizon: int, phase: Phase = "both"
+    train: pd.DataFrame, models: list[str], params: ForecastParams, horizon: int, phase: Phase = "both",
+    own_intervals: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Backtest (rolling origin) and/or final forecast of statsforecast models for series that share a
-    candidate list. Returns (cv, forecast) frames (empty for the phase not run); cv has ``cutoff`` and ``y``."""
+    """Backtest (rolling origin, each origin forecast :func:`reach` months or to the data's end) and/or final
+    forecast of statsforecast models for series that share a candidate list (``own_intervals``: see
+    :func:`_interval_runs`). Returns (cv, forecast) frames (empty for the phase not run); cv has ``cutoff``
+    and ``y``."""
     from statsforecast import StatsForecast
 
     data = train[["unique_id", "ds", "y"]]
     refit = bool(set(models) & NO_FORWARD)
-    bt_h = params.backtest_horizon
+    bt_h = reach(params, horizon)
+    pad = bt_h - params.backtest_horizon
     cvs, fcs = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for names, levels in _interval_runs(models, params):
+        for names, levels in _interval_runs(models, params, own_intervals):
             if phase != "final":
-                sf = StatsForecast(models=stats_models(names, bt_h), freq="MS", n_jobs=1)
-                cvs.append(_tidy(sf.cross_validation(df=data, h=bt_h, n_windows=params.backtest_windows,
-                                                     step_size=params.backtest_step, level=levels, refit=refit)))
+                padded, last = _padded(data, pad)
+                sf = StatsForecast(models=stats_models(names, bt_h, levels is not None), freq="MS", n_jobs=1)
+                cv = _tidy(sf.cross_validation(df=padded, h=bt_h, n_windows=params.backtest_windows,
+                                               step_size=params.backtest_step, level=levels, refit=refit))
+                cvs.append(cv[cv["ds"] <= cv["unique_id"].map(last)])
             if phase != "backtest":
-                sf = StatsForecast(models=stats_models(names, horizon), freq="MS", n_jobs=1)
+                sf = StatsForecast(models=stats_models(names, horizon, levels is not None), freq="MS", n_jobs=1)
                 fcs.append(_tidy(sf.forecast(df=data, h=horizon, level=levels)))
     return merge_frames(cvs, ["unique_id", "cutoff", "ds"]), merge_frames(fcs, ["unique_id", "ds"])
 
 
-def _interval_runs(models: list[str], params: ForecastParams) -> list[tuple[list[str], list[int] | None]]:
+def _interval_runs(
+    models: list[str], params: ForecastParams, own_intervals: bool = True
+) -> list[tuple[list[str], list[int] | None]]:
     """The models split by whether their own intervals are asked for. With conformal intervals (the default)
     the forecast's intervals come from the backtest errors, and a model's own are only reported (the backtest's
-    coverage table); those of ``COSTLY_INTERVALS`` are then skipped: CES simulates 5,000 paths in a Python loop
-    for each forecast, 95 % of its cost (tourism, 100 series: 13.5 s against 0.7 s; its backtest 40 s against
-    0.8 s, docs/benchmarks.md)."""
+    coverage table); those of ``REPLACED_INTERVALS`` are then skipped: CES simulates 5,000 paths in a Python
+    loop for each forecast, 95 % of its cost (tourism, 100 series: 13.5 s against 0.7 s; its backtest 40 s
+    against 0.8 s, docs/benchmarks.md); the intermittent models' own need twice the horizon of history.
+    ``own_intervals`` False: no model's (the last retry of a series a model failed on)."""
     levels = list(params.interval_levels)
     skip = params.interval_method == "conformal" and params.calibrate_intervals
-    plain = [m for m in models if skip and m in COSTLY_INTERVALS]
+    plain = [m for m in models if not own_intervals or (skip and m in REPLACED_INTERVALS)]
     runs = [([m for m in models if m not in plain], levels), (plain, None)]
     return [(names, lv) for names, lv in runs if names]
 
@@ -86,19 +121,21 @@ def prophet_tournament(
     train: pd.DataFrame, future: pd.DataFrame, params: ForecastParams, exog: tuple[str, ...] = (),
     phase: Phase = "both",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Prophet per series: one fit per backtest origin and/or a final fit; regressors from ``exog``."""
+    """Prophet per series: one fit per backtest origin (forecast :func:`reach` months or to the data's end) and/or
+    a final fit; regressors from ``exog``."""
     # prophet.diagnostics.cross_validation refits at each cutoff too (measured on a 48-month series, 3 origins +
     # the final fit: the same forecasts, 0.40 s against this loop's 0.37 s), but takes the horizon as a Timedelta
     # (6 months are 181-184 days: no one value fits every origin), gives every cutoff the full history's
     # seasonalities and one unseeded interval: this loop stays
     quiet_cmdstan()
+    months = reach(params, future["ds"].nunique())
     cvs, fcs = [], []
     fut = dict(tuple(future.groupby("unique_id", sort=False)))
     for uid, g in train.groupby("unique_id", sort=False):
         g = g.sort_values("ds")
         for cutoff in cutoffs_for(g["ds"].max(), params) if phase != "final" else []:
             fit_on = g[g["ds"] <= cutoff]
-            test = g[(g["ds"] > cutoff) & (g["ds"] <= cutoff + pd.DateOffset(months=params.backtest_horizon))]
+            test = g[(g["ds"] > cutoff) & (g["ds"] <= cutoff + pd.DateOffset(months=months))]
             pred = prophet_fit_predict(fit_on, test, params, str(uid), exog)
             cvs.append(pred.assign(cutoff=cutoff, y=test["y"].to_numpy()))
         if phase != "backtest":
@@ -140,12 +177,19 @@ def _stats_runs(task: BatchTask) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
         except Exception:  # one odd series must not sink the batch: retry one by one, model by model
             for uid in uids:
                 for model in models:
-                    try:
-                        runs.append(stats_tournament(train[train["unique_id"] == uid], [model], task.params,
-                                                     task.horizon, task.phase))
-                    except Exception:
-                        continue
+                    runs.extend(_one_model(train[train["unique_id"] == uid], model, task))
     return runs
+
+
+def _one_model(train: pd.DataFrame, model: str, task: BatchTask) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """One model on one series: with its own intervals, else without (e.g. a history too short for an
+    intermittent model's own conformal intervals), else nothing."""
+    for own in (True, False):
+        try:
+            return [stats_tournament(train, [model], task.params, task.horizon, task.phase, own)]
+        except Exception:
+            continue
+    return []
 
 
 def run_batch(task: BatchTask) -> tuple[pd.DataFrame, pd.DataFrame]:
