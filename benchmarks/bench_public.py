@@ -135,7 +135,12 @@ def stats_baseline(which: str) -> Forecaster:
             # a series too short for the model (the retailer's newest) gets the last month instead
             fc = StatsForecast(models=[model], freq="MS", n_jobs=workers, fallback_model=Naive(alias="f")).forecast(
                 df=bs.train[["unique_id", "ds", "y"]], h=bs.h, level=list(LEVELS))
-        fc = fc.reset_index() if "unique_id" not in fc else fc
+            # seasonal naive does not fail on less than a year: it gives no value, filled from the naive forecast
+            naive = StatsForecast(models=[Naive(alias="f")], freq="MS", n_jobs=workers).forecast(
+                df=bs.train[["unique_id", "ds", "y"]], h=bs.h, level=list(LEVELS))
+        keys = ["unique_id", "ds"]
+        fc, naive = (f.reset_index() if "unique_id" not in f else f for f in (fc, naive))
+        fc = fc.set_index(keys).combine_first(naive.set_index(keys)).reset_index()
         return fc.rename(columns=lambda c: c.replace("f", "forecast", 1) if c.startswith("f") else c)
     return run
 
@@ -148,6 +153,9 @@ def plain_prophet(bs: BenchSet, workers: int) -> pd.DataFrame:
     out = []
     fut = dict(tuple(bs.test.groupby("unique_id")))
     for uid, g in bs.train.groupby("unique_id", sort=False):
+        if len(g) < 2:  # Prophet needs two months: the last month instead (the retailer's newest series)
+            out.append(pd.DataFrame({"unique_id": uid, "ds": fut[uid]["ds"], "forecast": float(g["y"].iloc[-1])}))
+            continue
         m = Prophet()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -168,22 +176,28 @@ def score(bs: BenchSet, fc: pd.DataFrame, backtest_horizon: int) -> dict[str, fl
     out = {"scored": float(d["unique_id"].nunique()),
            "smape": float(d.groupby("unique_id")["smape"].mean().mean()), "wape": metrics.wape(a, f),
            "mase": float(metrics.mase_by(d, ["forecast"], scale)["forecast"].mean()), "bias_pct": metrics.bias_pct(a, f)}
-    far = d.groupby("unique_id")["ds"].rank().to_numpy() > backtest_horizon
+    step = d.groupby("unique_id")["ds"].rank().to_numpy()
     d = d.reset_index(drop=True)
+    # beyond the scored steps; and (JSON only) the steps the backtest's first origin reaches, and those beyond
+    ranges = {"far": step > backtest_horizon, "7_12": (step > backtest_horizon) & (step <= 12), "13_": step > 12}
     for lv in LEVELS:
         lo, hi = f"forecast-lo-{lv}", f"forecast-hi-{lv}"
         has = lo in d and hi in d
         out[f"cov_{lv}"] = metrics.coverage(a, d[lo], d[hi]) if has else float("nan")
-        out[f"cov_{lv}_far"] = metrics.coverage(a[far], d.loc[far, lo], d.loc[far, hi]) if has and far.any() else float("nan")
+        for name, rows in ranges.items():
+            out[f"cov_{lv}_{name}"] = (metrics.coverage(a[rows], d.loc[rows, lo], d.loc[rows, hi])
+                                       if has and rows.any() else float("nan"))
     return out
 
 
-def same_run_intervals(core: CoreResult, growth: str, widening: bool) -> pd.DataFrame:
+def same_run_intervals(core: CoreResult, growth: str, widening: bool, to_end: bool = True) -> pd.DataFrame:
     """The engine's forecast with its conformal intervals recomputed (no refit): ``interval_growth`` ``growth``,
-    with or without the held-out widening (the portfolio's, as ``strategy_scope: portfolio`` chooses)."""
+    with or without the held-out widening (the portfolio's, as ``strategy_scope: portfolio`` chooses), learnt
+    on the backtest to the data's end (``to_end``) or on its scored steps only (the engine before 2026-12-02)."""
     model_of = core.selection.set_index("unique_id")["model"]
     fc = core.forecast.copy()
-    fc, _ = conformal_intervals(core.backtest, fc, "forecast", forecast_steps(fc), model_of, LEVELS,
+    cv = core.interval_backtest if to_end else core.backtest
+    fc, _ = conformal_intervals(cv, fc, "forecast", forecast_steps(fc), model_of, LEVELS,
                                 ForecastParams().backtest_horizon, growth=growth)
     if widening and not core.strategy.empty:
         groups = pd.Series("portfolio", index=model_of.index)
@@ -195,7 +209,9 @@ def forecasters(prophet_classes: tuple[str, ...]) -> dict[str, Forecaster]:
     old = ForecastParams(strategy="select", interval_method="scaled", smooth_models=OLD_MODELS,
                          prophet_classes=prophet_classes)  # type: ignore[arg-type]
     new = ForecastParams(prophet_classes=prophet_classes)  # type: ignore[arg-type]
-    return {"engine_old": engine(old), "engine_new": engine(new), "prophet": plain_prophet,
+    no_young = new.model_copy(update={"young_min_months": new.min_history_months})  # every short series: profile
+    return {"engine_old": engine(old), "engine_new": engine(new), "engine_no_young": engine(no_young),
+            "prophet": plain_prophet,
             "ets": stats_baseline("ets"), "seasonal_naive": stats_baseline("seasonal_naive")}
 
 
@@ -220,11 +236,13 @@ def run_set(bs: BenchSet, methods: list[str], workers: int, prophet_classes: tup
         print(f"{m}: sMAPE {row['smape']:.2f}  WAPE {row['wape']:.1%}  MASE {row['mase']:.3f}  "
               f"80 %: {row['cov_80']:.1%}  95 %: {row['cov_95']:.1%}  {row['seconds']:.1f} s", flush=True)
         if core is not None and m == "engine_new":  # the same run's forecast, other interval settings
-            for label, growth, wide in (("interval_growth flat", "flat", True), ("interval_growth trend", "trend", True),
-                                        ("without the held-out widening", "auto", False)):
+            for label, growth, wide, to_end in (
+                    ("interval_growth flat", "flat", True, True), ("interval_growth trend", "trend", True, True),
+                    ("without the held-out widening", "auto", False, True),
+                    ("intervals from the scored 6 steps only", "auto", True, False)):
+                fc_var = same_run_intervals(core, growth, wide, to_end)
                 rows.append({"set": bs.name, "series": n, "method": f"engine_new, {label} (same run)",
-                             **score(bs, same_run_intervals(core, growth, wide), ForecastParams().backtest_horizon),
-                             "seconds": row["seconds"]})
+                             **score(bs, fc_var, ForecastParams().backtest_horizon), "seconds": row["seconds"]})
     return rows
 
 
@@ -246,12 +264,19 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--workers", type=int, default=2, help="processes for the engine and statsforecast")
     ap.add_argument("--prophet-classes", default="A,B", help="ABC classes Prophet competes for in the engine")
+    ap.add_argument("--history", type=int, default=0,
+                    help="keep only each series' last N training months (0 = all): a company with a short extract")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     classes = tuple(c for c in args.prophet_classes.split(",") if c)
     rows = []
     for name in args.sets.split(","):
-        rows += run_set(load(name, args.limit), args.methods.split(","), args.workers, classes)
+        bs = load(name, args.limit)
+        if args.history:
+            start = bs.train.groupby("unique_id")["ds"].transform("max") - pd.DateOffset(months=args.history - 1)
+            bs.train = bs.train[bs.train["ds"] >= start].reset_index(drop=True)
+            bs.name = f"{name} (last {args.history} months)"
+        rows += run_set(bs, args.methods.split(","), args.workers, classes)
     print("\n" + table(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")

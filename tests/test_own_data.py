@@ -89,7 +89,9 @@ def test_the_online_retailer_goes_from_its_raw_invoice_lines_to_a_published_pack
     pack = root / "reports" / "2011-12"
     _assert_defaults_listed(pack, ["promotions", "bill_of_resources", "inventory", "budget"])
     demand = _text(pack / "01_demand_forecast.html")
-    assert "No series has the 24 months of history a backtest needs" in demand
+    assert "No series has the 24 months of history the main backtest needs" in demand
+    # its series are 12 months at most: none is young (17+), every one follows its family's profile
+    assert "are forecast by the simple method" not in demand and "follow their family's seasonal profile" in demand
     # the cancelled 74,215-unit order of January 2011 (same day) nets out: it is not demand
     sales = pd.read_csv(root / "inputs" / "sales_history.csv", dtype={"sku": str})
     jan = sales[(sales["sku"] == "23166") & (sales["period"] == "2011-01-01")]

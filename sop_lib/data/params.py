@@ -29,7 +29,13 @@ class ForecastParams(_Strict):
     backtest_step: int = Field(default=3, ge=1, le=12, description="months between origins")
     interval_levels: tuple[int, ...] = Field(default=(80, 95), min_length=1, description="prediction intervals, in %")
     calibrate_intervals: bool = Field(default=True, description="widen intervals to their backtest coverage")
-    min_history_months: int = Field(default=24, ge=13, description="shorter series are new items: family profile")
+    min_history_months: int = Field(default=24, ge=13, description="shorter series are young or new items")
+    young_min_months: int = Field(
+        default=17, ge=9, description="series with this many months or more, but fewer than min_history_months, are "
+        "young: simple methods, the seasonal naive and the family profile compete on a short backtest of their own "
+        "(3 origins × 3 months); shorter ones are new items (family profile). 17: a year of history before that "
+        "backtest's first origin, so a seasonal forecast can be judged there (below it the backtest sees no season "
+        "and would favour flat methods over the profile's). min_history_months turns the tier off")
     combine_best: int = Field(default=4, ge=0, le=9, description="candidate 'combo' combines each series' k best; "
                               "0 = none")
     combine_method: Literal["mean", "median"] = "mean"

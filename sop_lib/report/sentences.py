@@ -39,14 +39,19 @@ def forecast_sentence(selection: pd.DataFrame, forecast: pd.DataFrame, sales: pd
             f"{' and '.join(str(lv) for lv in fp.interval_levels)} % prediction intervals; history "
             f"{sales['period'].min():%Y-%m} – {sales['period'].max():%Y-%m} ({months} months). Backtest: "
             f"{fp.backtest_windows} origins, {fp.backtest_horizon} months ahead each, {fp.backtest_step} months apart.")
-    new = int((selection["lifecycle"] == "new").sum()) if "lifecycle" in selection else 0
-    established = int((selection["lifecycle"] == "established").sum()) if "lifecycle" in selection else len(selection)
+    life = selection["lifecycle"] if "lifecycle" in selection else pd.Series("established", index=selection.index)
+    new, young, established = (int((life == k).sum()) for k in ("new", "young", "established"))
+    young_text = (f"{young:,} series of {fp.young_min_months}–{fp.min_history_months - 1} months are forecast by the "
+                  "simple method (naive, exponential smoothing, average, family profile; Croston's family for "
+                  "intermittent demand) that measured best on a short backtest of their own (3 origins × 3 months)")
+    new_text = (f"{new:,} series with less than {min(fp.young_min_months, fp.min_history_months)} months follow their "
+                "family's seasonal profile scaled to their own level")
     if not established:
-        text += (f" **No series has the {fp.min_history_months} months of history a backtest needs**: every series "
-                 f"with demand is forecast from its family's seasonal profile scaled to its own level ({new:,} series), "
-                 "and no accuracy can be measured yet (forecast.min_history_months in params/).")
-    elif new:
-        text += f" {new:,} series with less than {fp.min_history_months} months of history follow their family's profile."
+        text += (f" **No series has the {fp.min_history_months} months of history the main backtest needs**: "
+                 + "; ".join(t for n, t in ((young, young_text), (new, new_text)) if n)
+                 + " (forecast.min_history_months and young_min_months in params/).")
+    elif new or young:
+        text += " " + "; ".join(t for n, t in ((young, young_text), (new, new_text)) if n) + "."
     if not priced:
         text += " No price list: ABC classes rank the series by units, not revenue."
     if not promotions:

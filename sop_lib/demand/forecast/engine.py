@@ -42,6 +42,7 @@ from sop_lib.demand.forecast.select import (
 from sop_lib.demand.forecast.series import engine_input, sop_backtest, sop_forecast, sop_selection, to_sop
 from sop_lib.demand.forecast.strategy import add_fixed, choose_strategy, final_models, members, widening_of
 from sop_lib.demand.forecast.tournament import BatchTask, Phase, cutoffs_for, merge_frames, run_batch, scored
+from sop_lib.demand.forecast.young import young_forecast, young_reason
 
 ProgressFn = Callable[[int], None]
 
@@ -69,7 +70,7 @@ def _batches(ids: list[str], size: int, workers: int) -> list[list[str]]:
 
 def _segments(train: pd.DataFrame, revenue: pd.Series, params: ForecastParams) -> pd.DataFrame:
     """``segment_series`` with each series' ``candidates``."""
-    seg = segment_series(train, revenue, params.min_history_months)
+    seg = segment_series(train, revenue, params.min_history_months, young_min=params.young_min_months)
     seg["candidates"] = [
         candidates_for(r, params.prophet_classes, params.auto_arima_classes,
                        int(r["history_months"]) - params.backtest_span, params.smooth_models)
@@ -245,8 +246,11 @@ def _selection(
     selection["candidates"] = selection["candidates"].map(", ".join)
     selection = selection.merge(raw_coverage, on="unique_id", how="left")
     selection["reason"] = np.select(
-        [selection["lifecycle"] == "new", selection["lifecycle"] == "inactive", selection["strategy"] != "select"],
-        [f"new item (< {params.min_history_months} months): family profile scaled to its level",
+        [selection["lifecycle"] == "young", selection["lifecycle"] == "new", selection["lifecycle"] == "inactive",
+         selection["strategy"] != "select"],
+        [selection["model"].map(lambda m: young_reason(str(m), params)),
+         f"new item (< {min(params.young_min_months, params.min_history_months)} months): family profile scaled to "
+         "its level",
          f"no demand in the last {RECENT_MONTHS} months: zero",
          "strategy " + selection["strategy"].astype(str) + " (forecast.strategy: " + params.strategy + ")"],
         default=f"lowest backtest error over {params.backtest_windows} origins × {params.backtest_horizon} months",
@@ -280,8 +284,11 @@ def forecast_core(
     cv, scores, chosen, evidence, est_model, widening = _decide(scored(long, params), train, seg, params)
     fc, est_model = _final_fits(train, future, cv, est_model, params, exog, progress, on_tasks)
     extra, fallback_of = _fallbacks(train, future, seg, family, levels)
-    fc = pd.concat([f for f in (fc, *extra) if len(f)], ignore_index=True)
-    model_of = pd.concat([est_model, fallback_of])
+    young_fc, young_of, young_evidence = young_forecast(train, future, seg, family, params)
+    fc = pd.concat([f for f in (fc, *extra, young_fc) if len(f)], ignore_index=True)
+    model_of = pd.concat([est_model, fallback_of, young_of])
+    evidence = pd.concat([f for f in (evidence, young_evidence) if len(f)], ignore_index=True) if len(
+        young_evidence) else evidence
     fc = pick_columns(fc, model_of, levels)
     cv = pick_columns(cv, model_of, levels)
     long = _interval_backtest(long, cv, train, model_of, params)

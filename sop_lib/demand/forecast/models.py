@@ -43,7 +43,9 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
         CrostonSBA,
         DynamicOptimizedTheta,
         HistoricAverage,
+        Naive,
         SeasonalNaive,
+        SimpleExponentialSmoothingOptimized,
     )
     from statsforecast.models import TSB as _TSB
     from statsforecast.utils import ConformalIntervals
@@ -66,12 +68,16 @@ def _stats_factories() -> dict[str, Callable[[int], Any]]:
         "sba": lambda h: CrostonSBA(alias="sba", prediction_intervals=conformal(h)),
         "tsb": lambda h: _TSB(alpha_d=0.1, alpha_p=0.1, alias="tsb", prediction_intervals=conformal(h)),
         "historic_average": lambda h: HistoricAverage(alias="historic_average"),
+        # for young series (young.py): no season to learn from under two years
+        "naive": lambda h: Naive(alias="naive"),
+        "ses": lambda h: SimpleExponentialSmoothingOptimized(alias="ses"),
     }
 
 
-STATS_MODELS = ("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima", "auto_arima", "croston", "sba", "tsb", "historic_average")
+STATS_MODELS = ("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima", "auto_arima", "croston", "sba", "tsb",
+                "historic_average", "naive", "ses")
 ARIMA_MIN_TRAIN = 2 * SEASON + 2  # seasonal and ordinary differencing need two years and a bit
-NO_FORWARD = {"croston", "sba", "tsb"}  # statsforecast cannot reuse a fit across backtest windows for these
+NO_FORWARD = {"croston", "sba", "tsb", "historic_average", "ses"}  # statsforecast cannot forward these: refit
 # own intervals skipped where the engine's conformal ones replace them (tournament.py): CES simulates 5,000 paths
 # per forecast; the intermittent models' own conformal intervals need 2 × h + 1 months of history (37 for an
 # 18-month forecast: without them a 30-month intermittent series could not use Croston at all)
@@ -81,11 +87,12 @@ MODEL_LABELS = {
     "ets": "ETS (auto)", "ces": "complex exponential smoothing (auto)",
     "arima": "ARIMA(0,1,1)(0,1,1)12 (airline)", "auto_arima": "ARIMA (auto)",
     "croston": "Croston", "sba": "Croston SBA", "tsb": "TSB", "historic_average": "historic average",
+    "naive": "naive (last month)", "ses": "simple exponential smoothing",
     "prophet": "Prophet", "combo": "mean of the best models", "family_profile": "family profile × own level",
     "zero": "zero (no recent demand)",
 }
 # simpler first: on a tie the simpler model is kept
-PREFERENCE = ("seasonal_naive", "historic_average", "croston", "sba", "tsb", "theta", "dyn_theta", "ets", "ces",
+PREFERENCE = ("seasonal_naive", "naive", "historic_average", "ses", "croston", "sba", "tsb", "theta", "dyn_theta", "ets", "ces",
               "arima", "auto_arima", "prophet", "combo")
 MODELS = (*PREFERENCE, "family_profile", "zero")  # every model column the engine can write
 

@@ -52,14 +52,16 @@ def xyz_class(cv: float, x_cut: float = 0.5, y_cut: float = 1.0) -> str:
 
 
 def segment_series(
-    series: pd.DataFrame, revenue: pd.Series, min_history: int, recent_months: int = RECENT_MONTHS
+    series: pd.DataFrame, revenue: pd.Series, min_history: int, recent_months: int = RECENT_MONTHS,
+    young_min: int | None = None,
 ) -> pd.DataFrame:
     """One row per series: ``unique_id``, ``history_months``, ``abc``, ``xyz``, ``cv``, ``adi``, ``cv2``,
-    ``sb_class``, ``lifecycle`` (new / established / inactive), ``segment``.
+    ``sb_class``, ``lifecycle`` (new / young / established / inactive), ``segment``.
 
     ``series``: ``unique_id``, ``ds``, ``y`` (complete months). ``revenue``: by unique_id, e.g. the last
     twelve months' units × price. Variability is measured on the last ``recent_months`` months; a series
-    with fewer than ``min_history`` months is "new", one with no demand in its recent months "inactive".
+    with fewer than ``min_history`` months is "young" from ``young_min`` months on (its own short backtest,
+    ``young.py``), else "new"; one with no demand in its recent months "inactive".
     """
     rows = []
     for uid, g in series.groupby("unique_id", sort=False):
@@ -68,7 +70,8 @@ def segment_series(
         adi, cv2 = intermittency(recent)
         mean = recent.mean()
         cv = float(recent.std(ddof=0) / mean) if mean > 0 else float("inf")
-        lifecycle = "inactive" if recent.sum() == 0 else ("new" if len(y) < min_history else "established")
+        short = "young" if young_min is not None and len(y) >= young_min else "new"
+        lifecycle = "inactive" if recent.sum() == 0 else (short if len(y) < min_history else "established")
         rows.append({"unique_id": uid, "history_months": len(y), "cv": cv, "adi": adi, "cv2": cv2,
                      "sb_class": sb_class(adi, cv2), "xyz": xyz_class(cv), "lifecycle": lifecycle})
     out = pd.DataFrame(rows)
@@ -80,6 +83,19 @@ def segment_series(
 
 
 SMOOTH_MODELS = ("seasonal_naive", "theta", "dyn_theta", "ets", "ces", "arima")
+# young series (young.py): too short for a fitted season; the family profile competes too, and the seasonal naive
+# where a year of history precedes the young backtest's first origin (its 3 origins × 3 months span 5 months)
+YOUNG_SMOOTH = ("naive", "ses", "historic_average", "family_profile")
+YOUNG_SEASONAL = ("seasonal_naive", *YOUNG_SMOOTH)
+YOUNG_SEASONAL_MIN = 12 + 5
+YOUNG_INTERMITTENT = ("croston", "sba", "tsb", "historic_average", "family_profile")
+
+
+def young_candidates(sb_class: str, history_months: int) -> tuple[str, ...]:
+    """The candidates of a young series: by its Syntetos–Boylan class and whether a year precedes its backtest."""
+    if sb_class in ("intermittent", "lumpy"):
+        return YOUNG_INTERMITTENT
+    return YOUNG_SEASONAL if history_months >= YOUNG_SEASONAL_MIN else YOUNG_SMOOTH
 
 
 def candidates_for(
@@ -95,6 +111,8 @@ def candidates_for(
         return ("zero",)
     if seg["lifecycle"] == "new":
         return ("family_profile",)
+    if seg["lifecycle"] == "young":
+        return young_candidates(seg["sb_class"], int(seg["history_months"]))
     if seg["sb_class"] in ("intermittent", "lumpy"):
         return ("croston", "sba", "tsb", "historic_average")
     models = [m for m in smooth_models if m != "arima" or first_train >= ARIMA_MIN_TRAIN]
