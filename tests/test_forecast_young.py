@@ -103,3 +103,21 @@ def test_with_a_year_before_the_young_backtest_the_seasonal_naive_competes_and_r
     # 16 months: no year before the first origin, the seasonal naive does not compete
     r16 = _run(train[train["ds"] >= "2023-09-01"])
     assert "seasonal_naive" not in set(r16.strategy["strategy"]) and set(r16.strategy["group"]) == {"young smooth"}
+
+
+def test_a_series_its_group_s_method_cannot_forecast_takes_the_family_profile(monkeypatch) -> None:
+    import sop_lib.demand.forecast.young as young
+
+    real = young.run_batch
+
+    def failing_for_b(task):  # the final fit of the group's method fails on series "b" (no value for it)
+        cv, fc = real(task)
+        if task.phase == "final" and len(fc):
+            fc.loc[fc["unique_id"] == "b", [c for c in fc.columns if c not in ("unique_id", "ds")]] = np.nan
+        return cv, fc
+
+    monkeypatch.setattr(young, "run_batch", failing_for_b)
+    r = _run(_frame({"a": [10.0] * 6 + [20.0] * 6, "b": [100.0] * 6 + [200.0] * 6}))
+    assert r.selection.set_index("unique_id")["model"].to_dict() == {"a": "naive", "b": "family_profile"}
+    b = r.forecast[r.forecast["unique_id"] == "b"]
+    assert len(b) == 4 and b["forecast"].notna().all() and b["forecast-hi-80"].notna().all()

@@ -38,6 +38,7 @@ class BatchTask:
     horizon: int  # months forecast after the history (the months of ``future``)
     exog: tuple[str, ...] = ()  # regressor columns (Prophet), present in train and future
     phase: Phase = "both"  # the backtest, the final fit, or both
+    own_intervals: bool = True  # False: no model's own intervals (the caller makes conformal ones: young.py)
 
 
 def cutoffs_for(last: pd.Timestamp, params: ForecastParams) -> list[pd.Timestamp]:
@@ -173,7 +174,8 @@ def _stats_runs(task: BatchTask) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     for models, uids in groups.items():
         train = task.train[task.train["unique_id"].isin(uids)]
         try:
-            runs.append(stats_tournament(train, list(models), task.params, task.horizon, task.phase))
+            runs.append(stats_tournament(train, list(models), task.params, task.horizon, task.phase,
+                                         task.own_intervals))
         except Exception:  # one odd series must not sink the batch: retry one by one, model by model
             for uid in uids:
                 for model in models:
@@ -184,7 +186,7 @@ def _stats_runs(task: BatchTask) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
 def _one_model(train: pd.DataFrame, model: str, task: BatchTask) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
     """One model on one series: with its own intervals, else without (e.g. a history too short for an
     intermittent model's own conformal intervals), else nothing."""
-    for own in (True, False):
+    for own in (True, False) if task.own_intervals else (False,):
         try:
             return [stats_tournament(train, [model], task.params, task.horizon, task.phase, own)]
         except Exception:

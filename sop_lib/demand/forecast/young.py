@@ -26,7 +26,7 @@ from sop_lib.demand.forecast.models import MODEL_LABELS
 from sop_lib.demand.forecast.profile import family_indices, family_profile
 from sop_lib.demand.forecast.segment import YOUNG_SEASONAL_MIN, young_candidates
 from sop_lib.demand.forecast.strategy import EVIDENCE_COLUMNS
-from sop_lib.demand.forecast.tournament import cutoffs_for, merge_frames, reach, scored, stats_tournament
+from sop_lib.demand.forecast.tournament import BatchTask, cutoffs_for, merge_frames, reach, run_batch, scored
 
 WINDOWS, STEP, HORIZON = 3, 1, 3  # origins, months between them, months scored: the last 5 months are scored
 STATS = {"seasonal_naive", "naive", "ses", "historic_average", "croston", "sba", "tsb"}  # run by statsforecast
@@ -109,29 +109,37 @@ def young_forecast(
     rows = seg.set_index("unique_id").loc[ids]
     group_of = pd.Series([young_group(c, int(n)) for c, n in zip(rows["sb_class"], rows["history_months"],
                                                                   strict=True)], index=rows.index)
-    runs = [stats_tournament(young[young["unique_id"].isin(group_of.index[group_of == g])],
-                             [m for m in young_candidates(*GROUPS[g]) if m in STATS], yp, horizon, "backtest",
-                             own_intervals=False)
-            for g in GROUPS if (group_of == g).any()]
-    cv = merge_frames([*(r[0] for r in runs), _profile_backtest(young, established, family, yp, horizon)],
-                      ["unique_id", "cutoff", "ds"])
+    fut = future[future["unique_id"].isin(ids)]
+    stats = {uid: tuple(m for m in young_candidates(*GROUPS[g]) if m in STATS) for uid, g in group_of.items()}
+    # run_batch: a model that fails on a series is retried series by series and then left without a value
+    cv, _ = run_batch(BatchTask(young, fut, stats, yp, horizon, phase="backtest", own_intervals=False))
+    cv = merge_frames([cv, _profile_backtest(young, established, family, yp, horizon)], ["unique_id", "cutoff", "ds"])
     first = cutoffs_for(young["ds"].max(), yp)[0]
     scale = metrics.mase_scale(young[young["ds"] <= first], 1)  # naive in-sample MAE: no year of history here
     evidence, method_of_group = _evidence(scored(cv, yp), group_of, scale)
     method_of = group_of.map(method_of_group).dropna()
+    indices = family_indices(established if len(established) else young, family)
     frames = []
     for method, uids in method_of.groupby(method_of):
-        hist, fut = young[young["unique_id"].isin(uids.index)], future[future["unique_id"].isin(uids.index)]
+        hist, f = young[young["unique_id"].isin(uids.index)], fut[fut["unique_id"].isin(uids.index)]
         if method in STATS:
-            fc = stats_tournament(hist, [str(method)], yp, horizon, "final", own_intervals=False)[1]
+            fc = run_batch(BatchTask(hist, f, {u: (str(method),) for u in uids.index}, yp, horizon, phase="final",
+                                     own_intervals=False))[1]
         else:
-            base = established if len(established) else young
-            fc = family_profile(hist, fut, family, family_indices(base, family), ())
-        mine = cv[cv["unique_id"].isin(uids.index)]
-        fc, _ = conformal_intervals(mine, fc, str(method), forecast_steps(fc), pd.Series(dtype=object), levels,
-                                    HORIZON, growth=params.interval_growth)
+            fc = family_profile(hist, f, family, indices, ())
+        fc, _ = conformal_intervals(cv[cv["unique_id"].isin(uids.index)], fc, str(method), forecast_steps(fc),
+                                    pd.Series(dtype=object), levels, HORIZON, growth=params.interval_growth)
         frames.append(fc)
     fc = pd.concat(frames, ignore_index=True) if frames else empty[0]
+    # a series its group's method could not forecast (a failed fit) takes the family profile, as a new item would
+    done = fc.groupby("unique_id")["ds"].size() if len(fc) else pd.Series(dtype=int)
+    bad = [u for u in ids if u not in method_of.index or done.get(u, 0) < horizon
+           or fc.loc[fc["unique_id"] == u, str(method_of[u])].isna().any()]
+    if bad:
+        fc = fc[~fc["unique_id"].isin(bad)]
+        fc = pd.concat([fc, family_profile(young[young["unique_id"].isin(bad)], fut[fut["unique_id"].isin(bad)],
+                                           family, indices, levels)], ignore_index=True)
+        method_of = pd.concat([method_of.drop(bad, errors="ignore"), pd.Series("family_profile", index=bad)])
     return fc, method_of, evidence
 
 
