@@ -121,3 +121,15 @@ def test_a_series_its_group_s_method_cannot_forecast_takes_the_family_profile(mo
     assert r.selection.set_index("unique_id")["model"].to_dict() == {"a": "naive", "b": "family_profile"}
     b = r.forecast[r.forecast["unique_id"] == "b"]
     assert len(b) == 4 and b["forecast"].notna().all() and b["forecast-hi-80"].notna().all()
+
+
+def test_the_forecast_page_says_how_many_series_are_young_and_new_and_how_each_is_forecast() -> None:
+    from sop_lib.report import forecast_sentence
+
+    selection = pd.DataFrame({"lifecycle": ["young", "young", "new"]})
+    forecast = pd.DataFrame({"period": pd.date_range("2025-01-01", periods=3, freq="MS")})
+    sales = pd.DataFrame({"period": pd.date_range("2023-07-01", periods=18, freq="MS")})
+    text = forecast_sentence(selection, forecast, sales, ForecastParams(), priced=True, promotions=True).data
+    assert "No series has the 24 months of history the main backtest needs" in text
+    assert "2 series of 17–23 months are forecast by the simple method (seasonal naive, naive" in text
+    assert "1 series with less than 17 months follow their family's seasonal profile" in text

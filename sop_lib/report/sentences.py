@@ -42,7 +42,7 @@ def forecast_sentence(selection: pd.DataFrame, forecast: pd.DataFrame, sales: pd
     life = selection["lifecycle"] if "lifecycle" in selection else pd.Series("established", index=selection.index)
     new, young, established = (int((life == k).sum()) for k in ("new", "young", "established"))
     young_text = (f"{young:,} series of {fp.young_min_months}–{fp.min_history_months - 1} months are forecast by the "
-                  "simple method (naive, exponential smoothing, average, family profile; Croston's family for "
+                  "simple method (seasonal naive, naive, exponential smoothing, average, family profile; Croston's family for "
                   "intermittent demand) that measured best on a short backtest of their own (3 origins × 3 months)")
     new_text = (f"{new:,} series with less than {min(fp.young_min_months, fp.min_history_months)} months follow their "
                 "family's seasonal profile scaled to their own level")
