@@ -157,18 +157,23 @@ def _decide(
     return cv, scores, chosen, evidence, model_of, widening_of(evidence, groups, params.interval_levels)
 
 
+def _combined(cv: pd.DataFrame, frame: pd.DataFrame, singles: list[str], params: ForecastParams) -> pd.DataFrame:
+    """``frame`` (the final forecast, or the backtest to the data's end) with the best-k combination of each
+    series' models as ranked on the scored backtest ``cv``, and the fixed combinations."""
+    levels = params.interval_levels
+    _, frame = add_combination(cv, frame, singles, levels, params.combine_best, params.combine_method)
+    _, frame = add_fixed(cv.iloc[:0], frame, params.combinations, levels)
+    return frame
+
+
 def _interval_backtest(
     long: pd.DataFrame, cv: pd.DataFrame, train: pd.DataFrame, model_of: pd.Series, params: ForecastParams
 ) -> pd.DataFrame:
     """The backtest to the data's end with the chosen ``forecast`` column, made as the final forecast is: wild
-    values dropped, the best-k combination of the models ranked on the scored backtest ``cv``, the fixed
-    combinations, then each series' column (``model_of``)."""
-    levels = params.interval_levels
+    values dropped, the combinations (:func:`_combined`), then each series' column (``model_of``)."""
     singles = [m for m in [*STATS_MODELS, "prophet"] if m in long.columns]
-    long = drop_wild(long, train, singles)
-    _, long = add_combination(cv, long, singles, levels, params.combine_best, params.combine_method)
-    _, long = add_fixed(cv.iloc[:0], long, params.combinations, levels)
-    return pick_columns(long, model_of, levels)
+    long = _combined(cv, drop_wild(long, train, singles), singles, params)
+    return pick_columns(long, model_of, params.interval_levels)
 
 
 def _usable(fc: pd.DataFrame, need: pd.Series) -> pd.Series:
@@ -206,10 +211,7 @@ def _final_fits(
                 fc[fc["unique_id"] == uid], pd.Series({uid: (m,)})).all())]
             if ok:
                 model_of[uid], need[uid] = ok[0], (ok[0],)
-    levels = params.interval_levels
-    _, fc = add_combination(cv, fc, singles, levels, params.combine_best, params.combine_method)
-    _, fc = add_fixed(cv.iloc[:0], fc, params.combinations, levels)
-    return fc, model_of
+    return _combined(cv, fc, singles, params), model_of
 
 
 def _fallbacks(
@@ -287,8 +289,8 @@ def forecast_core(
     young_fc, young_of, young_evidence = young_forecast(train, future, seg, family, params)
     fc = pd.concat([f for f in (fc, *extra, young_fc) if len(f)], ignore_index=True)
     model_of = pd.concat([est_model, fallback_of, young_of])
-    evidence = pd.concat([f for f in (evidence, young_evidence) if len(f)], ignore_index=True) if len(
-        young_evidence) else evidence
+    if len(young_evidence):  # the young groups' rows join the strategy evidence (an empty frame left out)
+        evidence = pd.concat([f for f in (evidence, young_evidence) if len(f)], ignore_index=True)
     fc = pick_columns(fc, model_of, levels)
     cv = pick_columns(cv, model_of, levels)
     long = _interval_backtest(long, cv, train, model_of, params)
